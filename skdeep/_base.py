@@ -1,0 +1,380 @@
+"""The estimator base every supervised net uses unchanged.
+
+It validates with scikit-learn's machinery, turns X and y into tensors once,
+seeds everything from ``random_state``, builds the module of the family
+(``_build_module``), the optimizer and a :class:`~skdeep._net.SkdeepNet`,
+trains, and turns the skorch history into fitted attributes. The classifier
+and regressor halves live in ``_supervised.py``.
+"""
+
+import contextlib
+import copy
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from skorch.callbacks import EarlyStopping, ProgressBar
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._compat import Interval, StrOptions
+from ._net import SkdeepNet, TensorData, num_threads, torch_threads
+from ._registry import ACTIVATIONS, OPTIMIZERS, get_activation
+
+__all__ = ["BaseNet"]
+
+
+def to_tensor(array: np.ndarray, device: torch.device) -> torch.Tensor:
+    """A tensor sharing ``array``'s memory on the CPU (no copy), else on ``device``."""
+    with warnings.catch_warnings():
+        # Read-only arrays (memmaps) are fine: training never writes to X.
+        warnings.filterwarnings("ignore", message="The given NumPy array is not")
+        return torch.as_tensor(array, device=device)
+
+
+def resolve_device(device: str | torch.device) -> torch.device:
+    """``"auto"`` is CUDA when present, else the CPU; others must exist."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        resolved = torch.device(device)
+    except RuntimeError as exc:
+        raise ValueError(f"Unknown device {device!r}: {exc}") from None
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(
+            f"device={device!r} but CUDA is not available here; use "
+            "device='auto' or 'cpu'."
+        )
+    return resolved
+
+
+@contextlib.contextmanager
+def seeded(seed: int, device: torch.device):
+    """Seed torch inside the block, leaving the caller's generators as they were."""
+    devices = [device] if device.type == "cuda" else []
+    with torch.random.fork_rng(devices=devices, device_type=device.type):
+        torch.manual_seed(seed)
+        yield
+
+
+class BaseNet(BaseEstimator):
+    """Shared parameters, fit wiring and inference of the supervised nets.
+
+    Subclasses (through the classifier / regressor halves) provide
+    ``_build_module(n_features, n_outputs)``, ``_encode_y``, the criterion and
+    the validation score; a family may override ``_check_X`` to reshape
+    inputs (images, sequences).
+    """
+
+    _parameter_constraints: dict = {
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "activation": [StrOptions(set(ACTIVATIONS)), type],
+        "dropout": [Interval(Real, 0, 1, closed="left"), "array-like"],
+        "batch_norm": ["boolean"],
+        "optimizer": [StrOptions(set(OPTIMIZERS)), type],
+        "learning_rate": [Interval(Real, 0, None, closed="neither"), None],
+        "momentum": [Interval(Real, 0, 1, closed="both")],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [
+            StrOptions({"auto", "full"}),
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "shuffle": ["boolean"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "device": [str, torch.device],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+        "callbacks": [list, None],
+    }
+
+    def __init__(
+        self,
+        *,
+        hidden_layer_sizes,
+        activation,
+        dropout,
+        batch_norm,
+        optimizer,
+        learning_rate,
+        momentum,
+        alpha,
+        batch_size,
+        max_iter,
+        shuffle,
+        early_stopping,
+        validation_fraction,
+        n_iter_no_change,
+        tol,
+        device,
+        random_state,
+        verbose,
+        warm_start,
+        callbacks,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.dropout = dropout
+        self.batch_norm = batch_norm
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.momentum = momentum
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.callbacks = callbacks
+
+    # -- fitted state ---------------------------------------------------------
+
+    @property
+    def module_(self) -> torch.nn.Module:
+        """The trained torch module."""
+        return self.net_.module_
+
+    @property
+    def history_(self):
+        """The skorch ``History``: one record per epoch."""
+        return self.net_.history_
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if "net_" in state:
+            # skorch maps a CUDA-trained net to the CPU where CUDA is absent.
+            self.device_ = str(self.net_.device)
+
+    # -- checks -------------------------------------------------------------
+
+    def _hidden_sizes(self) -> tuple[int, ...]:
+        sizes = self.hidden_layer_sizes
+        sizes = (sizes,) if isinstance(sizes, Integral) else tuple(sizes)
+        if not all(isinstance(s, Integral) and s >= 1 for s in sizes):
+            raise ValueError(
+                f"hidden_layer_sizes must hold positive integers, got {sizes!r}."
+            )
+        return sizes
+
+    def _dropout_rates(self, n_layers: int) -> float | list[float]:
+        if isinstance(self.dropout, Real):
+            return float(self.dropout)
+        rates = [float(r) for r in self.dropout]
+        if len(rates) != n_layers or not all(0 <= r < 1 for r in rates):
+            raise ValueError(
+                "dropout must be one rate in [0, 1) or one such rate per hidden "
+                f"layer ({n_layers}), got {self.dropout!r}."
+            )
+        return rates
+
+    def _check_X(self, X, *, reset: bool) -> np.ndarray:
+        """Validate X alone (prediction time); families reshape here."""
+        return validate_data(self, X, reset=reset, dtype=np.float32)
+
+    def _check_X_y(self, X, y, *, reset: bool):
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            reset=reset,
+            dtype=np.float32,
+            multi_output=True,
+            y_numeric=self._y_numeric,
+        )
+        if y.ndim == 2 and y.shape[1] == 1:
+            from sklearn.utils.validation import column_or_1d
+
+            y = column_or_1d(y, warn=True)
+        return X, y
+
+    def _batch_size(self, n_samples: int) -> int:
+        if self.batch_size == "auto":
+            return min(200, n_samples)
+        if self.batch_size == "full":
+            return n_samples
+        return min(self.batch_size, n_samples)
+
+    # -- training -----------------------------------------------------------
+
+    def _fit(self, X, y, sample_weight=None, *, incremental: bool, classes=None):
+        reset = not hasattr(self, "net_") or not (incremental or self.warm_start)
+        sizes = self._hidden_sizes()
+        dropout = self._dropout_rates(len(sizes))
+        X, y = self._check_X_y(X, y, reset=reset)
+        targets = self._encode_y(y, reset=reset, classes=classes)
+        weight = self._sample_weight(sample_weight, X, y)
+        if reset:
+            self._seeds = check_random_state(self.random_state)
+            self.device_ = str(resolve_device(self.device))
+        device = torch.device(self.device_)
+        seed = int(self._seeds.randint(np.iinfo(np.int32).max))
+        early_stopping = self.early_stopping and not incremental
+        data = TensorData(
+            to_tensor(X, device),
+            to_tensor(targets, device),
+            None if weight is None else to_tensor(weight, device),
+        )
+        train, valid = self._split(data, y, early_stopping, seed)
+        batch_size = self._batch_size(len(train))
+
+        with seeded(seed, device):
+            if reset:
+                module = self._build_module(
+                    X.shape[1:], self.n_outputs_, sizes, dropout
+                )
+                self.net_ = self._make_net(module, batch_size)
+            net = self.net_
+            net.batch_size = batch_size
+            net.max_epochs = 1 if incremental else self.max_iter
+            net.shuffle = self.shuffle
+            net.score = self._score_name() if early_stopping else None
+            net.generator = torch.Generator().manual_seed(seed)
+            net.callbacks = self._callbacks(early_stopping)
+            net.initialize_callbacks()
+            work = batch_size * sum(p.numel() for p in net.module_.parameters())
+            epochs_before = len(net.history)
+            try:
+                with torch_threads(num_threads(work)):
+                    net.partial_fit((train, valid))
+            except ValueError:
+                # A diverged net is no model: leave the estimator unfitted.
+                del self.net_
+                raise
+        self._set_fitted_attributes(net, early_stopping)
+        self._warn_if_not_converged(net, epochs_before, incremental)
+        return self
+
+    def _make_net(self, module, batch_size) -> SkdeepNet:
+        net = SkdeepNet(
+            module=module,
+            criterion=self._criterion(),
+            optimizer=self.optimizer,
+            lr=self.learning_rate,
+            batch_size=batch_size,
+            train_split=None,
+            verbose=self.verbose,
+            device=self.device_,
+        )
+        net.momentum = self.momentum
+        # scikit-learn's alpha: 0.5 * alpha * ||W||^2 / batch_size in the loss.
+        net.weight_decay = self.alpha / batch_size
+        net.min_batch = 2 if self.batch_norm else 1
+        return net.initialize()
+
+    def _callbacks(self, early_stopping: bool) -> list:
+        monitor = "valid_score" if early_stopping else "train_loss"
+        callbacks = [
+            (
+                "early_stopping",
+                EarlyStopping(
+                    monitor=monitor,
+                    lower_is_better=not early_stopping,
+                    patience=self.n_iter_no_change,
+                    threshold=self.tol,
+                    threshold_mode="abs",
+                    load_best=early_stopping,
+                ),
+            )
+        ]
+        if self.verbose >= 2:
+            callbacks.append(("progress_bar", ProgressBar()))
+        # Copies: fitting must not change the objects the user passed.
+        return callbacks + copy.deepcopy(list(self.callbacks or []))
+
+    def _split(self, data: TensorData, y, early_stopping: bool, seed: int):
+        if not early_stopping:
+            return data, None
+        n = len(data)
+        stratify = y if self._stratify else None
+        try:
+            train, valid = train_test_split(
+                np.arange(n),
+                test_size=self.validation_fraction,
+                random_state=seed,
+                stratify=stratify,
+            )
+        except ValueError as exc:
+            raise ValueError(
+                f"early_stopping=True cannot hold out validation_fraction="
+                f"{self.validation_fraction} of {n} samples: {exc}"
+            ) from None
+        device = data.X.device
+        return (
+            data.subset(torch.as_tensor(train, device=device)),
+            data.subset(torch.as_tensor(valid, device=device)),
+        )
+
+    def _set_fitted_attributes(self, net, early_stopping: bool):
+        history = net.history
+        self.n_iter_ = len(history)
+        self.loss_curve_ = [float(v) for v in history[:, "train_loss"]]
+        if early_stopping:
+            self.validation_scores_ = [
+                float(epoch["valid_score"]) for epoch in history if "valid_score" in epoch
+            ]
+            self.best_validation_score_ = max(self.validation_scores_)
+            self.best_loss_ = None
+        else:
+            self.validation_scores_ = None
+            self.best_validation_score_ = None
+            self.best_loss_ = min(self.loss_curve_)
+        self._n_features_out = net.module_.n_features_out
+
+    def _warn_if_not_converged(self, net, epochs_before: int, incremental: bool):
+        trained = len(net.history) - epochs_before
+        stopper = dict(net.callbacks_)["early_stopping"]
+        if incremental or trained < self.max_iter or stopper.misses_ >= stopper.patience:
+            return
+        warnings.warn(
+            f"{type(self).__name__}: maximum iterations ({self.max_iter}) reached "
+            "and the optimization hasn't converged yet.",
+            ConvergenceWarning,
+        )
+
+    # -- inference ----------------------------------------------------------
+
+    def _forward(self, X) -> torch.Tensor:
+        """The module's output for X, on the CPU, in evaluation mode."""
+        check_is_fitted(self)
+        X = self._check_X(X, reset=False)
+        net = self.net_
+        Xt = to_tensor(X, torch.device(self.device_))
+        work = min(len(X), 8192) * sum(p.numel() for p in net.module_.parameters())
+        with torch_threads(num_threads(work)):
+            return net.predict_output(Xt).cpu()
+
+    def transform(self, X) -> np.ndarray:
+        """Activations of the last hidden layer: the features the net learned.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_hidden), dtype float32
+            The last hidden layer's activations (X itself for a net without
+            hidden layers).
+        """
+        check_is_fitted(self)
+        X = self._check_X(X, reset=False)
+        module = self.net_.module_
+        module.eval()
+        with torch.inference_mode():
+            features = module.features(to_tensor(X, torch.device(self.device_)))
+        return features.cpu().numpy()

@@ -1,0 +1,108 @@
+"""Docstring fragments shared by the estimators, so each is written once."""
+
+__all__ = ["fill_doc"]
+
+NET_PARAMS = """\
+hidden_layer_sizes : tuple of int, default=(100,)
+        Width of each hidden layer; ``()`` gives a linear (perceptron) model.
+    activation : str or type of torch.nn.Module, default="relu"
+        Hidden-layer activation: ``"identity"``, ``"sigmoid"`` (alias
+        ``"logistic"``), ``"tanh"``, ``"relu"``, ``"leaky_relu"``, ``"elu"``,
+        ``"selu"``, ``"gelu"``, ``"silu"`` (alias ``"swish"``),
+        ``"softplus"``, or an ``nn.Module`` class built without arguments.
+    dropout : float or sequence of float, default=0.0
+        Dropout rate in [0, 1) after each hidden layer: one for all, or one
+        per hidden layer.
+    batch_norm : bool, default=False
+        Batch-normalise each hidden layer before its activation. A last
+        batch of a single row is folded into the one before it.
+    optimizer : str or type of torch.optim.Optimizer, default="adam"
+        ``"sgd"``, ``"momentum"``, ``"nesterov"``, ``"adagrad"``,
+        ``"adadelta"``, ``"rmsprop"``, ``"adam"``, ``"adamw"``, ``"nadam"``,
+        ``"radam"``, or any ``torch.optim.Optimizer`` subclass.
+    learning_rate : float, default=None
+        Step size. ``None`` uses the optimizer's own default (0.01 for the
+        SGD family and adagrad, 1.0 for adadelta, 0.002 for nadam, 0.001
+        otherwise), so a grid over optimizers needs no grid over rates.
+    momentum : float, default=0.9
+        Momentum of ``optimizer="momentum"`` and ``"nesterov"``.
+    alpha : float, default=1e-4
+        L2 penalty on the weights (not the biases), scaled as in
+        scikit-learn's ``MLPClassifier``: ``0.5 * alpha * ||W||^2`` divided
+        by the batch size is added to each batch's loss.
+    batch_size : int, "auto" or "full", default="auto"
+        Rows per gradient step: ``"auto"`` is ``min(200, n_samples)``,
+        ``"full"`` is batch gradient descent, ``1`` stochastic gradient
+        descent, any other ``n`` mini-batch gradient descent.
+    max_iter : int, default=200
+        Maximum number of epochs (passes over the training data).
+    shuffle : bool, default=True
+        Shuffle the rows before each epoch.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training data (stratified
+        for classifiers), stop when its score has not improved by ``tol``
+        for ``n_iter_no_change`` epochs, and keep the best epoch's weights.
+        Without it, training stops when the training loss has not improved
+        by ``tol`` for ``n_iter_no_change`` epochs.
+    validation_fraction : float, default=0.1
+        Share of the training data held out when ``early_stopping=True``.
+    n_iter_no_change : int, default=10
+        Epochs without an improvement of at least ``tol`` before stopping.
+    tol : float, default=1e-4
+        Smallest change of the monitored loss or score that counts.
+    device : str or torch.device, default="auto"
+        Where to train: ``"auto"`` is CUDA when available, else the CPU.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, shuffling, dropout and the validation
+        split: an int gives the same model run after run on the CPU.
+    verbose : int, default=0
+        ``1`` prints a table row per epoch, ``2`` adds a progress bar.
+    warm_start : bool, default=False
+        Continue from the previous fit instead of starting anew.
+    callbacks : list of skorch callbacks, default=None
+        Extra skorch callbacks (instances or ``(name, callback)`` pairs), for
+        checkpoints, learning-rate schedules and the like. They are copied at
+        each fit."""
+
+NET_ATTRIBUTES = """\
+n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when X had string column names.
+    n_outputs_ : int
+        Width of the network's output layer.
+    n_iter_ : int
+        Epochs trained (accumulated over ``warm_start`` and ``partial_fit``).
+    loss_curve_ : list of float
+        Training loss at each epoch.
+    validation_scores_ : list of float or None
+        Validation score at each epoch when ``early_stopping=True``.
+    best_validation_score_ : float or None
+        Best validation score when ``early_stopping=True``.
+    best_loss_ : float or None
+        Lowest training loss when ``early_stopping=False``.
+    device_ : str
+        The device the net was trained on.
+    net_ : skorch.NeuralNet
+        The configured skorch net (callbacks, optimizer, history).
+    module_ : torch.nn.Module
+        The trained torch module (``net_.module_``).
+    history_ : skorch.History
+        One record per epoch: losses, scores, duration."""
+
+THREADS_NOTE = """\
+Small nets train with one intra-op torch thread: on few cores a second
+    thread gains little and costs several times its time when another process
+    (another ``GridSearchCV`` worker) holds the other core. Larger nets use
+    ``torch.get_num_threads()``, which follows ``OMP_NUM_THREADS``,
+    ``torch.set_num_threads`` and the limit joblib gives each worker."""
+
+
+def fill_doc(cls):
+    """Fill ``{net_params}``, ``{net_attributes}`` and ``{threads_note}``."""
+    cls.__doc__ = cls.__doc__.format(
+        net_params=NET_PARAMS,
+        net_attributes=NET_ATTRIBUTES,
+        threads_note=THREADS_NOTE,
+    )
+    return cls

@@ -1,0 +1,282 @@
+"""The classifier and regressor halves of the supervised nets.
+
+They own what differs between the two: target encoding, the loss, the
+validation score and the prediction methods. A family (DNN, CNN, RNN, DBN)
+subclasses one of them and adds ``_build_module`` and its own parameters.
+"""
+
+import numpy as np
+from scipy.special import expit, log_expit, log_softmax, softmax
+from sklearn.base import (
+    ClassifierMixin,
+    ClassNamePrefixFeaturesOutMixin,
+    RegressorMixin,
+    TransformerMixin,
+)
+from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+
+from ._base import BaseNet
+from ._compat import StrOptions, _check_sample_weight, _fit_context
+from ._registry import CLASSIFICATION_LOSSES, REGRESSION_LOSSES
+
+__all__ = ["NetClassifier", "NetRegressor"]
+
+
+class _SupervisedNet(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNet):
+    """fit / partial_fit and sample weights, shared by both halves."""
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Train the network on (X, y).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Target values: class labels (or a label indicator matrix) for
+            classifiers, real values for regressors.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sample in the loss; ``None`` weighs all equally.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        return self._fit(X, y, sample_weight, incremental=False)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # transform computes in float32, the precision the net trains in.
+        tags.transformer_tags.preserves_dtype = ["float32"]
+        return tags
+
+    def _sample_weight(self, sample_weight, X, y):
+        class_weight = getattr(self, "class_weight", None)
+        if sample_weight is None and class_weight is None:
+            return None  # the unweighted (faster) loss
+        weight = _check_sample_weight(
+            sample_weight, X, dtype=np.float32, ensure_non_negative=True
+        )
+        if class_weight is not None:
+            weight = weight * compute_sample_weight(class_weight, y)
+        if not np.any(weight > 0):
+            raise ValueError(
+                "Every sample_weight is zero: at least one sample needs a "
+                "positive weight."
+            )
+        return weight.astype(np.float32, copy=False)
+
+
+class NetClassifier(ClassifierMixin, _SupervisedNet):
+    """Classification: labels through ``classes_``, logits out of the module.
+
+    Binary and multiclass targets train with cross-entropy on class indices;
+    a label indicator matrix (multilabel) trains with one sigmoid per label.
+    """
+
+    _parameter_constraints: dict = {
+        **BaseNet._parameter_constraints,
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+    }
+    _y_numeric = False
+
+    @property
+    def _stratify(self) -> bool:
+        return not self._multilabel
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Train one epoch over (X, y), continuing from the current state.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            Class labels, or a label indicator matrix.
+        classes : array-like of shape (n_classes,), default=None
+            Every class that will ever appear; required on the first call.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sample in the loss.
+
+        Returns
+        -------
+        self : object
+            The estimator.
+        """
+        if not hasattr(self, "net_") and classes is None:
+            raise ValueError("classes must be passed on the first call to partial_fit.")
+        return self._fit(X, y, sample_weight, incremental=True, classes=classes)
+
+    def _encode_y(self, y, *, reset, classes):
+        if reset:
+            check_classification_targets(y)
+            self._multilabel = type_of_target(y) == "multilabel-indicator"
+            if self._multilabel:
+                self.classes_ = np.arange(y.shape[1])
+            else:
+                self.classes_ = np.unique(y if classes is None else classes)
+                if len(self.classes_) < 2:
+                    raise ValueError(
+                        f"{type(self).__name__} needs samples of at least 2 "
+                        "classes in the data, but the data contains only one "
+                        f"class: {self.classes_[0]!r}."
+                    )
+            self.n_outputs_ = len(self.classes_)
+        if self._multilabel:
+            if y.ndim != 2 or y.shape[1] != len(self.classes_):
+                raise ValueError(
+                    f"y has {y.shape[1:]} labels; the net was fitted with "
+                    f"{len(self.classes_)}."
+                )
+            return y.astype(np.float32)
+        y = np.asarray(y)
+        if y.ndim != 1:
+            raise ValueError(
+                "y must be one label per sample (or a label indicator matrix), "
+                f"got shape {y.shape}."
+            )
+        index = np.searchsorted(self.classes_, y)
+        index = np.minimum(index, len(self.classes_) - 1)
+        unseen = self.classes_[index] != y
+        if unseen.any():
+            raise ValueError(
+                f"y contains labels not in classes_ {self.classes_.tolist()}: "
+                f"{np.unique(y[unseen]).tolist()}."
+            )
+        return index.astype(np.int64)
+
+    def _criterion(self):
+        name = "binary_log_loss" if self._multilabel else "log_loss"
+        return CLASSIFICATION_LOSSES[name]
+
+    def _score_name(self) -> str:
+        return "subset_accuracy" if self._multilabel else "accuracy"
+
+    def predict(self, X) -> np.ndarray:
+        """Predict class labels (a label indicator matrix when multilabel).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_labels)
+            Predicted labels.
+        """
+        output = self._forward(X)
+        if self._multilabel:
+            return (output > 0).numpy().astype(np.int64)
+        return self.classes_[output.argmax(dim=1).numpy()]
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities: softmax of the logits (sigmoid per label).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Probability of each class, columns in the order of ``classes_``.
+        """
+        # float64 here, so each row sums to one to double precision.
+        logits = self._forward(X).numpy().astype(np.float64)
+        return expit(logits) if self._multilabel else softmax(logits, axis=1)
+
+    def predict_log_proba(self, X) -> np.ndarray:
+        """Logarithm of :meth:`predict_proba`, computed stably.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            Log-probability of each class.
+        """
+        logits = self._forward(X).numpy().astype(np.float64)
+        return log_expit(logits) if self._multilabel else log_softmax(logits, axis=1)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
+
+
+class NetRegressor(RegressorMixin, _SupervisedNet):
+    """Regression: one or several real-valued outputs."""
+
+    _parameter_constraints: dict = {
+        **BaseNet._parameter_constraints,
+        "loss": [StrOptions(set(REGRESSION_LOSSES))],
+    }
+    _y_numeric = True
+    _stratify = False
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None):
+        """Train one epoch over (X, y), continuing from the current state.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Target values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sample in the loss.
+
+        Returns
+        -------
+        self : object
+            The estimator.
+        """
+        return self._fit(X, y, sample_weight, incremental=True)
+
+    def _encode_y(self, y, *, reset, classes):
+        y = y.reshape(len(y), -1).astype(np.float32)
+        if reset:
+            self.n_outputs_ = y.shape[1]
+        elif y.shape[1] != self.n_outputs_:
+            raise ValueError(
+                f"y has {y.shape[1]} outputs; the net was fitted with "
+                f"{self.n_outputs_}."
+            )
+        return y
+
+    def _criterion(self):
+        return REGRESSION_LOSSES[self.loss]
+
+    def _score_name(self) -> str:
+        return "r2"
+
+    def predict(self, X) -> np.ndarray:
+        """Predict target values.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Predicted values, float64.
+        """
+        output = self._forward(X).numpy().astype(np.float64)
+        return output.ravel() if self.n_outputs_ == 1 else output
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags

@@ -1,0 +1,206 @@
+"""Deep (multi-layer perceptron) networks: ``DNNClassifier``, ``DNNRegressor``."""
+
+from ._docs import fill_doc
+from ._registry import get_activation
+from ._supervised import NetClassifier, NetRegressor
+from .modules import MLP
+
+__all__ = ["DNNClassifier", "DNNRegressor"]
+
+
+class _DNNMixin:
+    """The DNN family's module: an :class:`~skdeep.modules.MLP`."""
+
+    def _build_module(self, input_shape, n_outputs, hidden_sizes, dropout):
+        if len(input_shape) != 1:
+            raise ValueError(f"A DNN takes 2-D X, got rows of shape {input_shape}.")
+        return MLP(
+            input_shape[0],
+            n_outputs,
+            hidden_layer_sizes=hidden_sizes,
+            activation=get_activation(self.activation),
+            dropout=dropout,
+            batch_norm=self.batch_norm,
+        )
+
+
+@fill_doc
+class DNNClassifier(_DNNMixin, NetClassifier):
+    """Multi-layer perceptron classifier on PyTorch.
+
+    A drop-in for scikit-learn's ``MLPClassifier`` with dropout, batch
+    normalisation, any torch optimizer, batch modes from full-batch to
+    stochastic, GPU training, and ``transform`` to the learned features.
+
+    Parameters
+    ----------
+    {net_params}
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes in the loss, multiplied into ``sample_weight``.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels (``arange(n_labels)`` for a multilabel indicator y).
+    {net_attributes}
+
+    See Also
+    --------
+    DNNRegressor : The same network for regression.
+    sklearn.neural_network.MLPClassifier : scikit-learn's numpy MLP.
+
+    Notes
+    -----
+    The module outputs logits; ``predict_proba`` applies the softmax (a
+    sigmoid per label for multilabel targets). Training computes in float32.
+
+    {threads_note}
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from skdeep import DNNClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = DNNClassifier(hidden_layer_sizes=(32,), max_iter=300,
+    ...                     random_state=0).fit(X, y)
+    >>> clf.score(X, y) > 0.9
+    True
+    """
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        dropout=0.0,
+        batch_norm=False,
+        optimizer="adam",
+        learning_rate=None,
+        momentum=0.9,
+        alpha=1e-4,
+        batch_size="auto",
+        max_iter=200,
+        shuffle=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        class_weight=None,
+        device="auto",
+        random_state=None,
+        verbose=0,
+        warm_start=False,
+        callbacks=None,
+    ):
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            dropout=dropout,
+            batch_norm=batch_norm,
+            optimizer=optimizer,
+            learning_rate=learning_rate,
+            momentum=momentum,
+            alpha=alpha,
+            batch_size=batch_size,
+            max_iter=max_iter,
+            shuffle=shuffle,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            tol=tol,
+            device=device,
+            random_state=random_state,
+            verbose=verbose,
+            warm_start=warm_start,
+            callbacks=callbacks,
+        )
+        self.class_weight = class_weight
+
+
+@fill_doc
+class DNNRegressor(_DNNMixin, NetRegressor):
+    """Multi-layer perceptron regressor on PyTorch.
+
+    A drop-in for scikit-learn's ``MLPRegressor`` with dropout, batch
+    normalisation, robust losses, any torch optimizer, GPU training, and
+    ``transform`` to the learned features.
+
+    Parameters
+    ----------
+    {net_params}
+    loss : {{"squared_error", "absolute_error", "huber"}}, default="squared_error"
+        Training loss. Targets are used as given: standardise them (e.g. with
+        ``TransformedTargetRegressor``) when their scale is far from one.
+
+    Attributes
+    ----------
+    {net_attributes}
+
+    See Also
+    --------
+    DNNClassifier : The same network for classification.
+    sklearn.neural_network.MLPRegressor : scikit-learn's numpy MLP.
+
+    Notes
+    -----
+    {threads_note}
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdeep import DNNRegressor
+    >>> X = np.linspace(-1, 1, 200).reshape(-1, 1)
+    >>> reg = DNNRegressor(hidden_layer_sizes=(32,), max_iter=500,
+    ...                    learning_rate=0.01, random_state=0)
+    >>> reg.fit(X, X.ravel() ** 2).score(X, X.ravel() ** 2) > 0.9
+    True
+    """
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        dropout=0.0,
+        batch_norm=False,
+        optimizer="adam",
+        learning_rate=None,
+        momentum=0.9,
+        alpha=1e-4,
+        batch_size="auto",
+        max_iter=200,
+        shuffle=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        loss="squared_error",
+        device="auto",
+        random_state=None,
+        verbose=0,
+        warm_start=False,
+        callbacks=None,
+    ):
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            dropout=dropout,
+            batch_norm=batch_norm,
+            optimizer=optimizer,
+            learning_rate=learning_rate,
+            momentum=momentum,
+            alpha=alpha,
+            batch_size=batch_size,
+            max_iter=max_iter,
+            shuffle=shuffle,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            tol=tol,
+            device=device,
+            random_state=random_state,
+            verbose=verbose,
+            warm_start=warm_start,
+            callbacks=callbacks,
+        )
+        self.loss = loss

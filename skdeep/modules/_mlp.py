@@ -1,0 +1,83 @@
+"""Multi-layer perceptron."""
+
+from collections.abc import Sequence
+
+from torch import Tensor, nn
+
+__all__ = ["MLP"]
+
+
+class MLP(nn.Module):
+    """A stack of fully connected layers with a linear output head.
+
+    Each hidden layer is ``Linear -> [BatchNorm1d] -> activation -> [Dropout]``;
+    the head is a plain ``Linear`` producing logits (classification) or
+    values (regression): no softmax, since the losses apply it themselves.
+
+    Parameters
+    ----------
+    in_features : int
+        Width of the input.
+    out_features : int
+        Width of the output (classes, labels or regression targets).
+    hidden_layer_sizes : sequence of int, default=(100,)
+        Width of each hidden layer; empty for a linear model.
+    activation : type of nn.Module, default=nn.ReLU
+        Activation class, instantiated once per hidden layer.
+    dropout : float or sequence of float, default=0.0
+        Dropout rate after each hidden layer: one rate for all, or one each.
+    batch_norm : bool, default=False
+        Whether to batch-normalise each hidden layer before its activation.
+
+    Attributes
+    ----------
+    features : nn.Sequential
+        The hidden layers: input -> last hidden activations.
+    head : nn.Linear
+        The output layer.
+
+    Shape:
+        - Input: ``(n, in_features)``
+        - Output: ``(n, out_features)``
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        hidden_layer_sizes: Sequence[int] = (100,),
+        activation: type[nn.Module] = nn.ReLU,
+        dropout: float | Sequence[float] = 0.0,
+        batch_norm: bool = False,
+    ) -> None:
+        super().__init__()
+        sizes = list(hidden_layer_sizes)
+        rates = _per_layer(dropout, len(sizes))
+        layers: list[nn.Module] = []
+        width = in_features
+        for size, rate in zip(sizes, rates, strict=True):
+            layers.append(nn.Linear(width, size))
+            if batch_norm:
+                layers.append(nn.BatchNorm1d(size))
+            layers.append(activation())
+            if rate > 0:
+                layers.append(nn.Dropout(rate))
+            width = size
+        self.features = nn.Sequential(*layers)
+        self.head = nn.Linear(width, out_features)
+        self.n_features_out = width
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.head(self.features(x))
+
+
+def _per_layer(value: float | Sequence[float], n_layers: int) -> list[float]:
+    """Expand one value into one per layer, or check a per-layer sequence."""
+    if isinstance(value, Sequence):
+        if len(value) != n_layers:
+            raise ValueError(
+                f"Got {len(value)} dropout rates for {n_layers} hidden layers; "
+                "give one rate, or one per hidden layer."
+            )
+        return [float(v) for v in value]
+    return [float(value)] * n_layers
