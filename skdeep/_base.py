@@ -14,16 +14,16 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from skorch.callbacks import EarlyStopping, ProgressBar
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
+from skorch.callbacks import EarlyStopping, ProgressBar
 
 from ._compat import Interval, StrOptions
 from ._net import SkdeepNet, TensorData, num_threads, torch_threads
-from ._registry import ACTIVATIONS, OPTIMIZERS, get_activation
+from ._registry import ACTIVATIONS, OPTIMIZERS
 
 __all__ = ["BaseNet"]
 
@@ -71,7 +71,10 @@ class BaseNet(BaseEstimator):
     """
 
     _parameter_constraints: dict = {
-        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "hidden_layer_sizes": [
+            "array-like",
+            Interval(Integral, 1, None, closed="left"),
+        ],
         "activation": [StrOptions(set(ACTIVATIONS)), type],
         "dropout": [Interval(Real, 0, 1, closed="left"), "array-like"],
         "batch_norm": ["boolean"],
@@ -230,6 +233,12 @@ class BaseNet(BaseEstimator):
         )
         train, valid = self._split(data, y, early_stopping, seed)
         batch_size = self._batch_size(len(train))
+        if self.batch_norm and batch_size < 2:
+            raise ValueError(
+                "batch_norm=True needs at least 2 rows per batch (batch "
+                f"normalisation cannot train on one row); got batch_size="
+                f"{self.batch_size!r} with {len(train)} training samples."
+            )
 
         with seeded(seed, device):
             if reset:
@@ -270,8 +279,7 @@ class BaseNet(BaseEstimator):
             device=self.device_,
         )
         net.momentum = self.momentum
-        # scikit-learn's alpha: 0.5 * alpha * ||W||^2 / batch_size in the loss.
-        net.weight_decay = self.alpha / batch_size
+        net.weight_decay = self.alpha
         net.min_batch = 2 if self.batch_norm else 1
         return net.initialize()
 
@@ -324,7 +332,9 @@ class BaseNet(BaseEstimator):
         self.loss_curve_ = [float(v) for v in history[:, "train_loss"]]
         if early_stopping:
             self.validation_scores_ = [
-                float(epoch["valid_score"]) for epoch in history if "valid_score" in epoch
+                float(epoch["valid_score"])
+                for epoch in history
+                if "valid_score" in epoch
             ]
             self.best_validation_score_ = max(self.validation_scores_)
             self.best_loss_ = None
@@ -337,12 +347,14 @@ class BaseNet(BaseEstimator):
     def _warn_if_not_converged(self, net, epochs_before: int, incremental: bool):
         trained = len(net.history) - epochs_before
         stopper = dict(net.callbacks_)["early_stopping"]
-        if incremental or trained < self.max_iter or stopper.misses_ >= stopper.patience:
+        stopped_early = stopper.misses_ >= stopper.patience
+        if incremental or trained < self.max_iter or stopped_early:
             return
         warnings.warn(
             f"{type(self).__name__}: maximum iterations ({self.max_iter}) reached "
             "and the optimization hasn't converged yet.",
             ConvergenceWarning,
+            stacklevel=3,
         )
 
     # -- inference ----------------------------------------------------------
@@ -356,25 +368,3 @@ class BaseNet(BaseEstimator):
         work = min(len(X), 8192) * sum(p.numel() for p in net.module_.parameters())
         with torch_threads(num_threads(work)):
             return net.predict_output(Xt).cpu()
-
-    def transform(self, X) -> np.ndarray:
-        """Activations of the last hidden layer: the features the net learned.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Input data.
-
-        Returns
-        -------
-        X_new : ndarray of shape (n_samples, n_hidden), dtype float32
-            The last hidden layer's activations (X itself for a net without
-            hidden layers).
-        """
-        check_is_fitted(self)
-        X = self._check_X(X, reset=False)
-        module = self.net_.module_
-        module.eval()
-        with torch.inference_mode():
-            features = module.features(to_tensor(X, torch.device(self.device_)))
-        return features.cpu().numpy()

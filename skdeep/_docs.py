@@ -27,9 +27,12 @@ hidden_layer_sizes : tuple of int, default=(100,)
     momentum : float, default=0.9
         Momentum of ``optimizer="momentum"`` and ``"nesterov"``.
     alpha : float, default=1e-4
-        L2 penalty on the weights (not the biases), scaled as in
-        scikit-learn's ``MLPClassifier``: ``0.5 * alpha * ||W||^2`` divided
-        by the batch size is added to each batch's loss.
+        L2 penalty on the weights (not the biases): ``0.5 * alpha * ||W||^2``
+        is added to the mean loss of each batch (the optimizer's
+        ``weight_decay``; decoupled for ``"adamw"``). Unlike
+        ``MLPClassifier``, it is not divided by the batch size, so a grid
+        over ``batch_size`` does not change the regularisation, and sample
+        weights stay equivalent to repeated rows.
     batch_size : int, "auto" or "full", default="auto"
         Rows per gradient step: ``"auto"`` is ``min(200, n_samples)``,
         ``"full"`` is batch gradient descent, ``1`` stochastic gradient

@@ -6,6 +6,7 @@ subclasses one of them and adds ``_build_module`` and its own parameters.
 """
 
 import numpy as np
+import torch
 from scipy.special import expit, log_expit, log_softmax, softmax
 from sklearn.base import (
     ClassifierMixin,
@@ -15,8 +16,9 @@ from sklearn.base import (
 )
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import check_is_fitted
 
-from ._base import BaseNet
+from ._base import BaseNet, to_tensor
 from ._compat import StrOptions, _check_sample_weight, _fit_context
 from ._registry import CLASSIFICATION_LOSSES, REGRESSION_LOSSES
 
@@ -46,6 +48,28 @@ class _SupervisedNet(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNet)
             The fitted estimator.
         """
         return self._fit(X, y, sample_weight, incremental=False)
+
+    def transform(self, X) -> np.ndarray:
+        """Activations of the last hidden layer: the features the net learned.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_hidden), dtype float32
+            The last hidden layer's activations (X itself for a net without
+            hidden layers).
+        """
+        check_is_fitted(self)
+        X = self._check_X(X, reset=False)
+        module = self.net_.module_
+        module.eval()
+        with torch.inference_mode():
+            features = module.features(to_tensor(X, torch.device(self.device_)))
+        return features.cpu().numpy()
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
