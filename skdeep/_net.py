@@ -273,7 +273,8 @@ class SkdeepNet(NeuralNet):
     def predict_output(self, X: torch.Tensor, chunk_rows: int = 8192) -> torch.Tensor:
         """Forward ``X`` in evaluation mode, in chunks that bound memory."""
         module = self.module_
-        module.eval()
+        if module.training:  # eval() walks every submodule: not per call
+            module.eval()
         with torch.inference_mode():
             if len(X) <= chunk_rows:
                 return module(X)
