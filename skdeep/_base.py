@@ -67,9 +67,10 @@ class BaseNet(BaseEstimator):
     """Shared parameters, fit wiring and inference of the supervised nets.
 
     Subclasses (through the classifier / regressor halves) provide
-    ``_build_module(n_features, n_outputs)``, ``_encode_y``, the criterion and
-    the validation score; a family may override ``_check_X`` to reshape
-    inputs (images, sequences).
+    ``_build_module(input_shape, n_outputs, hidden_sizes, dropout)``,
+    ``_encode_y``, the criterion and the validation score; a family may
+    override ``_check_X`` to reshape inputs (images, sequences) and
+    ``_initialize_weights`` to start from pretrained weights (DBN).
     """
 
     _parameter_constraints: dict = {
@@ -268,6 +269,7 @@ class BaseNet(BaseEstimator):
                 module = self._build_module(
                     X.shape[1:], self.n_outputs_, sizes, dropout
                 )
+                self._initialize_weights(module, X, seed)
                 self.net_ = self._make_net(module, batch_size)
             net = self.net_
             net.batch_size = batch_size
@@ -289,6 +291,9 @@ class BaseNet(BaseEstimator):
         self._set_fitted_attributes(net, early_stopping)
         self._warn_if_not_converged(net, epochs_before, incremental)
         return self
+
+    def _initialize_weights(self, module, X: np.ndarray, seed: int) -> None:
+        """Start ``module`` from other weights than torch's default init."""
 
     def _make_net(self, module, batch_size) -> SkdeepNet:
         net = SkdeepNet(

@@ -2,15 +2,19 @@
 
 __all__ = ["fill_doc"]
 
-NET_PARAMS = """\
+ACTIVATION_NAMES = """``"identity"``, ``"sigmoid"`` (alias
+        ``"logistic"``), ``"tanh"``, ``"relu"``, ``"leaky_relu"``, ``"elu"``,
+        ``"selu"``, ``"gelu"``, ``"silu"`` (alias ``"swish"``),
+        ``"softplus"``, or an ``nn.Module`` class built without arguments"""
+
+MLP_PARAMS = f"""\
 hidden_layer_sizes : tuple of int, default=(100,)
         Width of each hidden layer; ``()`` gives a linear (perceptron) model.
     activation : str or type of torch.nn.Module, default="relu"
-        Hidden-layer activation: ``"identity"``, ``"sigmoid"`` (alias
-        ``"logistic"``), ``"tanh"``, ``"relu"``, ``"leaky_relu"``, ``"elu"``,
-        ``"selu"``, ``"gelu"``, ``"silu"`` (alias ``"swish"``),
-        ``"softplus"``, or an ``nn.Module`` class built without arguments.
-    dropout : float or sequence of float, default=0.0
+        Hidden-layer activation: {ACTIVATION_NAMES}."""
+
+NET_PARAMS = """\
+dropout : float or sequence of float, default=0.0
         Dropout rate in [0, 1) after each hidden layer: one for all, or one
         per hidden layer.
     batch_norm : bool, default=False
@@ -67,6 +71,26 @@ hidden_layer_sizes : tuple of int, default=(100,)
         checkpoints, learning-rate schedules and the like. They are copied at
         each fit."""
 
+DBN_PARAMS = f"""\
+hidden_layer_sizes : tuple of int, default=(256, 128)
+        Width of each hidden layer; one RBM is pretrained per layer.
+    activation : str or type of torch.nn.Module, default="sigmoid"
+        Hidden activation while fine-tuning. Sigmoid units are what the RBMs
+        were trained as; others ({ACTIVATION_NAMES}) start from the same
+        weights.
+    pretrain : bool, default=True
+        Pretrain the hidden layers as a DBN before fine-tuning; ``False``
+        trains the same network from a random start.
+    pretrain_max_iter : int, default=10
+        Epochs of each RBM.
+    pretrain_learning_rate : float, default=0.1
+        SGD step size of the RBMs (PCD-1).
+    pretrain_batch_size : int, default=10
+        Rows per RBM update.
+    visible_units : {{"bernoulli", "gaussian"}}, default="bernoulli"
+        First RBM's visible units: Bernoulli for X in [0, 1], Gaussian for
+        standardised X."""
+
 NET_ATTRIBUTES = """\
 n_features_in_ : int
         Number of features seen during fit.
@@ -102,8 +126,11 @@ Small nets train with one intra-op torch thread: on few cores a second
 
 
 def fill_doc(cls):
-    """Fill ``{net_params}``, ``{net_attributes}`` and ``{threads_note}``."""
+    """Fill the ``{fragment}`` fields of a class docstring."""
     cls.__doc__ = cls.__doc__.format(
+        activation_names=ACTIVATION_NAMES,
+        mlp_params=MLP_PARAMS,
+        dbn_params=DBN_PARAMS,
         net_params=NET_PARAMS,
         net_attributes=NET_ATTRIBUTES,
         threads_note=THREADS_NOTE,

@@ -54,8 +54,9 @@ class TensorData:
 
     def take(self, index):
         """``(X, y, weight)`` of the given rows (a slice is a view)."""
+        y = None if self.y is None else self.y[index]
         w = None if self.weight is None else self.weight[index]
-        return self.X[index], self.y[index], w
+        return self.X[index], y, w
 
 
 class BatchIterator:

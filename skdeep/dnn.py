@@ -34,6 +34,7 @@ class DNNClassifier(_DNNMixin, NetClassifier):
 
     Parameters
     ----------
+    {mlp_params}
     {net_params}
     class_weight : dict, "balanced" or None, default=None
         Weights of the classes in the loss, multiplied into ``sample_weight``.
@@ -127,6 +128,7 @@ class DNNRegressor(_DNNMixin, NetRegressor):
 
     Parameters
     ----------
+    {mlp_params}
     {net_params}
     loss : {{"squared_error", "absolute_error", "huber"}}, default="squared_error"
         Training loss. Targets are used as given: standardise them (e.g. with

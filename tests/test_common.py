@@ -5,13 +5,40 @@ import pytest
 from sklearn.base import clone
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skdeep import DNNClassifier, DNNRegressor
+from skdeep import (
+    RBM,
+    DBNClassifier,
+    DBNRegressor,
+    DBNTransformer,
+    DNNClassifier,
+    DNNRegressor,
+)
 
 # Small nets and few epochs keep the suite fast; each still has to learn the
 # toy problems the checks pose (checks on accuracy and R^2 included).
+# The RBM family runs with Gaussian visible units: the checks feed arbitrary
+# real data, which Bernoulli units reject by design (fit requires [0, 1];
+# tests/test_rbm.py covers that path).
+SMALL_NET = dict(hidden_layer_sizes=(16,), max_iter=50, learning_rate=0.01)
+SMALL_DBN = dict(
+    SMALL_NET, visible_units="gaussian", pretrain_max_iter=2, pretrain_batch_size=32
+)
 ESTIMATORS = [
-    DNNClassifier(hidden_layer_sizes=(16,), max_iter=50, learning_rate=0.01),
-    DNNRegressor(hidden_layer_sizes=(16,), max_iter=50, learning_rate=0.01),
+    DNNClassifier(**SMALL_NET),
+    DNNRegressor(**SMALL_NET),
+    RBM(n_components=8, visible_units="gaussian", learning_rate=0.01, max_iter=3),
+    DBNTransformer((8, 4), visible_units="gaussian", learning_rate=0.01, max_iter=2),
+    DBNClassifier(**SMALL_DBN),
+    DBNRegressor(**SMALL_DBN),
+]
+# Weighted and repeated rows agree where training is deterministic: the
+# DBNs' pretraining samples Gibbs chains over mini-batches and weighs no rows
+# (sample_weight weighs the fine-tuning loss), so they run without it here.
+DETERMINISTIC = [
+    DNNClassifier(**SMALL_NET),
+    DNNRegressor(**SMALL_NET),
+    DBNClassifier(**SMALL_DBN, pretrain=False),
+    DBNRegressor(**SMALL_DBN, pretrain=False),
 ]
 
 # The check demands weighted and repeated fits agree to rtol=1e-7, below one
@@ -25,8 +52,19 @@ FLOAT32_EXACTNESS = (
 )
 
 
+PRETRAINING_UNWEIGHTED = (
+    "RBM pretraining is stochastic and unweighted; sample_weight weighs the "
+    "fine-tuning loss (documented)"
+)
+
+
 def expected_failed_checks(estimator):
-    return {"check_sample_weight_equivalence_on_dense_data": FLOAT32_EXACTNESS}
+    if not hasattr(estimator, "predict"):
+        return {}
+    reason = FLOAT32_EXACTNESS
+    if getattr(estimator, "pretrain", False):
+        reason = f"{PRETRAINING_UNWEIGHTED}; {FLOAT32_EXACTNESS}"
+    return {"check_sample_weight_equivalence_on_dense_data": reason}
 
 
 @parametrize_with_checks(ESTIMATORS, expected_failed_checks=expected_failed_checks)
@@ -34,7 +72,7 @@ def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
 
 
-@pytest.mark.parametrize("estimator", ESTIMATORS, ids=lambda e: type(e).__name__)
+@pytest.mark.parametrize("estimator", DETERMINISTIC, ids=lambda e: type(e).__name__)
 def test_sample_weight_equivalent_to_repeated_rows(estimator):
     # The property of check_sample_weight_equivalence_on_dense_data, at the
     # precision float32 arithmetic allows; a wrong weighting (e.g. a penalty

@@ -1,0 +1,107 @@
+"""Contrastive-divergence training of an RBM inside the skorch net.
+
+The CD-k update is the gradient of ``F(v_data) - F(v_model)`` (free energy,
+model sample held fixed). Its closed form, ``dF/dW = -P(h|v) v^T``, needs the
+hidden probabilities of both phases, which the sampling computes anyway; so
+the step writes that gradient into ``.grad`` and lets any ``torch.optim``
+optimizer apply it. Autograd through the free energy would give the same
+numbers (``tests/test_rbm.py`` checks it) at the price of recomputing both
+phases' hidden activations: six matrix products a step instead of four.
+"""
+
+import torch
+
+from ._net import SkdeepNet
+
+__all__ = ["RBMNet"]
+
+# Rows on which the per-epoch monitoring metrics are computed.
+MONITOR_ROWS = 500
+# The exact pseudo-likelihood of a row costs n_visible * n_hidden softplus
+# evaluations: the per-epoch curve uses as many monitoring rows as fit in
+# this budget (at least 32), so it stays a small fraction of an epoch.
+PLL_MONITOR_ELEMENTS = 2**23
+# Rows per chunk of the exact pseudo-likelihood: it holds a
+# (rows, n_visible, n_hidden) tensor.
+PLL_CHUNK_ELEMENTS = 2**24
+
+
+class RBMNet(SkdeepNet):
+    """Trains ``module_`` (an :class:`~skdeep.modules.RBM`) by CD-k / PCD-k.
+
+    ``partial_fit`` takes ``X=(train, monitor)``: a :class:`TensorData`
+    with the training rows, and a tensor of rows for the monitoring curve.
+    The estimator sets ``cd_steps`` and ``persistent``.
+    """
+
+    cd_steps = 1
+    persistent = False
+    chain_ = None
+
+    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        if iterator is None:
+            return
+        if training:
+            self.module_.train()
+            for v_data, _, _ in iterator:
+                self._cd_step(v_data)
+            return
+        error, pll = self.monitor(iterator)
+        self._record("reconstruction_error", error, lower_is_better=True)
+        if pll is not None:
+            self._record("pseudo_likelihood", pll, lower_is_better=False)
+        if not torch.isfinite(torch.tensor(error)):
+            raise ValueError(
+                f"The reconstruction error became {error} at epoch "
+                f"{len(self.history)}: training diverged. Use a lower learning_rate."
+            )
+
+    def get_iterator(self, dataset, training=False):
+        if not training:
+            return dataset  # the monitoring rows, a tensor
+        return super().get_iterator(dataset, training=True)
+
+    @torch.no_grad()
+    def _cd_step(self, v_data: torch.Tensor) -> None:
+        rbm = self.module_
+        p_data = rbm(v_data)
+        chain = self.chain_
+        if self.persistent and chain is not None and len(chain) == len(v_data):
+            h = chain
+        else:
+            h = torch.bernoulli(p_data)
+        for step in range(self.cd_steps):
+            v_model = rbm.sample_visible(h)
+            p_model = rbm(v_model)
+            if step < self.cd_steps - 1 or self.persistent:
+                h = torch.bernoulli(p_model)
+        if self.persistent:
+            self.chain_ = h
+        n = len(v_data)
+        # d/dtheta of mean F(v_data) - mean F(v_model), in closed form.
+        rbm.weight.grad = (p_model.t() @ v_model - p_data.t() @ v_data) / n
+        rbm.hidden_bias.grad = (p_model - p_data).mean(dim=0)
+        rbm.visible_bias.grad = (v_model - v_data).mean(dim=0)
+        self.optimizer_.step()
+
+    @torch.no_grad()
+    def monitor(self, v: torch.Tensor) -> tuple[float, float | None]:
+        """Reconstruction error and mean pseudo-log-likelihood of rows ``v``."""
+        rbm = self.module_
+        rbm.eval()
+        reconstruction = rbm.visible_mean(rbm(v))
+        error = float(((reconstruction - v) ** 2).sum(dim=1).mean())
+        if rbm.visible_units != "bernoulli":
+            return error, None
+        rows = max(32, PLL_MONITOR_ELEMENTS // rbm.weight.numel())
+        return error, float(pseudo_log_likelihood(rbm, v[:rows]).mean())
+
+
+@torch.no_grad()
+def pseudo_log_likelihood(rbm, v: torch.Tensor) -> torch.Tensor:
+    """:meth:`RBM.pseudo_log_likelihood` of ``v``, in memory-bounded chunks."""
+    n_hidden, n_visible = rbm.weight.shape
+    rows = max(1, PLL_CHUNK_ELEMENTS // (n_hidden * n_visible))
+    return torch.cat(
+        [rbm.pseudo_log_likelihood(v[i : i + rows]) for i in range(0, len(v), rows)]
+    )

@@ -1,0 +1,414 @@
+"""Restricted Boltzmann machine transformer: ``RBM``."""
+
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+)
+from sklearn.utils import check_array, check_random_state
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._base import resolve_device, seeded, to_tensor
+from ._compat import Interval, StrOptions, _fit_context
+from ._contrastive import MONITOR_ROWS, RBMNet, pseudo_log_likelihood
+from ._net import TensorData, num_threads, torch_threads
+from ._registry import OPTIMIZERS
+from .modules import RBM as RBMModule
+
+__all__ = ["RBM"]
+
+
+class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+    """Restricted Boltzmann machine with Bernoulli or Gaussian visible units.
+
+    Trained by contrastive divergence (CD-k, or persistent PCD-k) with any
+    torch optimizer. A drop-in for scikit-learn's ``BernoulliRBM`` (same
+    fitted attributes, same ``transform``), plus Gaussian visible units for
+    standardised real-valued data, k-step chains, momentum / Adam / weight
+    decay, GPU training, and an exact, deterministic ``score_samples``.
+
+    Parameters
+    ----------
+    n_components : int, default=256
+        Number of hidden units.
+    visible_units : {"bernoulli", "gaussian"}, default="bernoulli"
+        ``"bernoulli"`` for data in [0, 1] (``fit`` checks the range);
+        ``"gaussian"`` for standardised real data (unit variance assumed).
+    cd_steps : int, default=1
+        Gibbs steps per update (the k of CD-k).
+    persistent : bool, default=True
+        Keep the Gibbs chain between updates (PCD, as ``BernoulliRBM``)
+        instead of restarting it at the data (CD).
+    optimizer : str or type of torch.optim.Optimizer, default="sgd"
+        Any name of the nets' registry (``"sgd"``, ``"momentum"``,
+        ``"adam"``, ...) or a ``torch.optim.Optimizer`` subclass.
+    learning_rate : float or None, default=0.1
+        Step size; ``None`` is the optimizer's own default.
+    momentum : float, default=0.9
+        Momentum of ``optimizer="momentum"`` / ``"nesterov"``.
+    alpha : float, default=0.0
+        Weight decay on the couplings ``components_`` (L2).
+    batch_size : int, default=10
+        Rows per update.
+    max_iter : int, default=10
+        Epochs over the training data.
+    device : str or torch.device, default="auto"
+        ``"auto"`` is CUDA when available, else the CPU.
+    random_state : int, RandomState instance or None, default=None
+        Seeds initialisation, shuffling and the Gibbs sampling.
+    verbose : int, default=0
+        ``1`` prints the monitoring curve each epoch.
+
+    Attributes
+    ----------
+    components_ : ndarray of shape (n_components, n_features)
+        Couplings ``W`` between hidden and visible units.
+    intercept_hidden_ : ndarray of shape (n_components,)
+        Hidden biases.
+    intercept_visible_ : ndarray of shape (n_features,)
+        Visible biases.
+    n_iter_ : int
+        Epochs trained.
+    reconstruction_error_curve_ : list of float
+        Per epoch: mean squared distance between rows and their mean-field
+        reconstruction ``E[v | P(h | v)]``, on up to 500 training rows.
+    pseudo_likelihood_curve_ : list of float or None
+        Per epoch, Bernoulli units only: mean exact pseudo-log-likelihood of
+        the same rows.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when X had string column names.
+    device_ : str
+        The device the machine was trained on.
+    net_ : skorch.NeuralNet
+        The skorch net holding the module, optimizer and history.
+    module_ : skdeep.modules.RBM
+        The trained torch module.
+    history_ : skorch.History
+        One record per epoch.
+
+    See Also
+    --------
+    DBNTransformer : RBMs stacked greedily.
+    sklearn.neural_network.BernoulliRBM : scikit-learn's numpy RBM.
+
+    Notes
+    -----
+    ``score_samples`` returns, for Bernoulli units, the exact
+    pseudo-log-likelihood ``sum_i log P(v_i | v_-i)``: every feature flipped
+    in turn, which ``BernoulliRBM.score_samples`` estimates by flipping one
+    random feature (times ``n_features``). It is deterministic and depends on
+    each row alone. For Gaussian units it returns the negative free energy
+    ``-F(v)``, the log-density up to the model's (unknown) log-partition
+    constant: comparable between rows of one model, not between models.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from skdeep import RBM
+    >>> X = load_digits().data / 16
+    >>> rbm = RBM(n_components=32, max_iter=2, random_state=0).fit(X)
+    >>> rbm.transform(X).shape
+    (1797, 32)
+    """
+
+    _parameter_constraints: dict = {
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "visible_units": [StrOptions({"bernoulli", "gaussian"})],
+        "cd_steps": [Interval(Integral, 1, None, closed="left")],
+        "persistent": ["boolean"],
+        "optimizer": [StrOptions(set(OPTIMIZERS)), type],
+        "learning_rate": [Interval(Real, 0, None, closed="neither"), None],
+        "momentum": [Interval(Real, 0, 1, closed="both")],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "device": [str, torch.device],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        n_components=256,
+        *,
+        visible_units="bernoulli",
+        cd_steps=1,
+        persistent=True,
+        optimizer="sgd",
+        learning_rate=0.1,
+        momentum=0.9,
+        alpha=0.0,
+        batch_size=10,
+        max_iter=10,
+        device="auto",
+        random_state=None,
+        verbose=0,
+    ):
+        self.n_components = n_components
+        self.visible_units = visible_units
+        self.cd_steps = cd_steps
+        self.persistent = persistent
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.momentum = momentum
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # -- fitted state (views of the module, never stale) ---------------------
+
+    @property
+    def module_(self) -> RBMModule:
+        return self.net_.module_
+
+    @property
+    def history_(self):
+        return self.net_.history_
+
+    @property
+    def components_(self) -> np.ndarray:
+        return self.module_.weight.detach().cpu().numpy().copy()
+
+    @property
+    def intercept_hidden_(self) -> np.ndarray:
+        return self.module_.hidden_bias.detach().cpu().numpy().copy()
+
+    @property
+    def intercept_visible_(self) -> np.ndarray:
+        return self.module_.visible_bias.detach().cpu().numpy().copy()
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if "net_" in state:
+            self.device_ = str(self.net_.device)
+
+    # -- training -----------------------------------------------------------
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Train the machine on X for ``max_iter`` epochs.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data: in [0, 1] for Bernoulli units, standardised for
+            Gaussian ones.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+            The fitted machine.
+        """
+        return self._fit(X, incremental=False)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None):
+        """Train one epoch over X, continuing from the current state.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+            The machine.
+        """
+        return self._fit(X, incremental=True)
+
+    def _fit(self, X, *, incremental: bool):
+        reset = not (incremental and hasattr(self, "net_"))
+        X = validate_data(self, X, reset=reset, dtype=np.float32)
+        if self.visible_units == "bernoulli" and (X.min() < 0 or X.max() > 1):
+            raise ValueError(
+                "Bernoulli visible units need X in [0, 1] (got values in "
+                f"[{X.min():.3g}, {X.max():.3g}]): scale it (MinMaxScaler) or "
+                "use visible_units='gaussian' for standardised data."
+            )
+        if reset:
+            self._seeds = check_random_state(self.random_state)
+            self.device_ = str(resolve_device(self.device))
+        device = torch.device(self.device_)
+        seed = int(self._seeds.randint(np.iinfo(np.int32).max))
+        X_t = to_tensor(X, device)
+        monitor = X_t[
+            torch.as_tensor(
+                np.random.RandomState(seed).permutation(len(X))[:MONITOR_ROWS],
+                device=device,
+            )
+        ]
+        batch_size = min(self.batch_size, len(X))
+        with seeded(seed, device):
+            if reset:
+                self.net_ = self._make_net(X.shape[1], batch_size)
+            net = self.net_
+            net.batch_size = batch_size
+            net.max_epochs = 1 if incremental else self.max_iter
+            net.generator = torch.Generator().manual_seed(seed)
+            work = batch_size * X.shape[1] * self.n_components
+            with torch_threads(num_threads(work)):
+                try:
+                    net.partial_fit((TensorData(X_t, None), monitor))
+                except ValueError:
+                    del self.net_
+                    raise
+        history = net.history
+        self.n_iter_ = len(history)
+        self.reconstruction_error_curve_ = list(history[:, "reconstruction_error"])
+        self.pseudo_likelihood_curve_ = (
+            list(history[:, "pseudo_likelihood"])
+            if self.visible_units == "bernoulli"
+            else None
+        )
+        self._n_features_out = self.n_components
+        return self
+
+    def _make_net(self, n_features: int, batch_size: int) -> RBMNet:
+        net = RBMNet(
+            module=RBMModule(n_features, self.n_components, self.visible_units),
+            criterion=torch.nn.MSELoss,
+            optimizer=self.optimizer,
+            lr=self.learning_rate,
+            batch_size=batch_size,
+            train_split=None,
+            verbose=self.verbose,
+            device=self.device_,
+        )
+        net.momentum = self.momentum
+        net.weight_decay = self.alpha
+        net.cd_steps = self.cd_steps
+        net.persistent = self.persistent
+        return net.initialize()
+
+    # -- inference ----------------------------------------------------------
+
+    def _tensor(self, X, *, n_columns=None) -> torch.Tensor:
+        check_is_fitted(self)
+        if n_columns is None:
+            X = validate_data(self, X, reset=False, dtype=np.float32)
+        else:
+            X = check_array(X, dtype=np.float32)
+            if X.shape[1] != n_columns:
+                raise ValueError(
+                    f"X has {X.shape[1]} columns; expected {n_columns} "
+                    "(one per hidden unit)."
+                )
+        return to_tensor(X, torch.device(self.device_))
+
+    def transform(self, X) -> np.ndarray:
+        """Hidden-unit probabilities ``P(h = 1 | v)``: the learned features.
+
+        Any finite values are accepted, so rows scaled by a ``MinMaxScaler``
+        fitted elsewhere may fall slightly outside [0, 1].
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to transform.
+
+        Returns
+        -------
+        h : ndarray of shape (n_samples, n_components), dtype float32
+            Hidden probabilities.
+        """
+        v = self._tensor(X)
+        with torch.inference_mode():
+            return self.module_(v).cpu().numpy()
+
+    def inverse_transform(self, X) -> np.ndarray:
+        """Visible means ``E[v | h]`` of hidden values (probabilities or states).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_components)
+            Hidden-unit values.
+
+        Returns
+        -------
+        v : ndarray of shape (n_samples, n_features), dtype float32
+            Visible probabilities (Bernoulli) or means (Gaussian).
+        """
+        h = self._tensor(X, n_columns=self.n_components)
+        with torch.inference_mode():
+            return self.module_.visible_mean(h).cpu().numpy()
+
+    def reconstruct(self, X) -> np.ndarray:
+        """Mean-field reconstruction ``E[v | P(h | v)]`` of the rows of X.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to reconstruct.
+
+        Returns
+        -------
+        v : ndarray of shape (n_samples, n_features), dtype float32
+            The reconstructions.
+        """
+        v = self._tensor(X)
+        with torch.inference_mode():
+            return self.module_.visible_mean(self.module_(v)).cpu().numpy()
+
+    def gibbs(self, v) -> np.ndarray:
+        """One Gibbs sampling step ``v -> h -> v'`` (as ``BernoulliRBM.gibbs``).
+
+        Successive calls draw fresh samples; the sequence repeats for a given
+        ``random_state``.
+
+        Parameters
+        ----------
+        v : array-like of shape (n_samples, n_features)
+            Values of the visible units to start from.
+
+        Returns
+        -------
+        v_new : ndarray of shape (n_samples, n_features), dtype float32
+            Visible units after one Gibbs step: 0/1 states (Bernoulli) or
+            real values (Gaussian).
+        """
+        v = self._tensor(v)
+        device = torch.device(self.device_)
+        with seeded(int(self._seeds.randint(np.iinfo(np.int32).max)), device):
+            with torch.inference_mode():
+                return self.module_.gibbs(v).cpu().numpy()
+
+    def score_samples(self, X) -> np.ndarray:
+        """Exact pseudo-log-likelihood of each row (Bernoulli units); the
+        negative free energy ``-F(v)`` for Gaussian units (see Notes).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to score.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,), dtype float64
+            One score per row; higher is more likely.
+        """
+        v = self._tensor(X)
+        with torch.inference_mode():
+            if self.visible_units == "bernoulli":
+                scores = pseudo_log_likelihood(self.module_, v)
+            else:
+                scores = -self.module_.free_energy(v)
+        return scores.cpu().numpy().astype(np.float64)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float32"]
+        return tags
