@@ -13,7 +13,7 @@ import torch
 
 from ._net import SkdeepNet
 
-__all__ = ["RBMNet"]
+__all__ = ["RBMNet", "pseudo_log_likelihood", "set_cd_gradients"]
 
 # Rows on which the per-epoch monitoring metrics are computed.
 MONITOR_ROWS = 500
@@ -77,11 +77,7 @@ class RBMNet(SkdeepNet):
                 h = torch.bernoulli(p_model)
         if self.persistent:
             self.chain_ = h
-        n = len(v_data)
-        # d/dtheta of mean F(v_data) - mean F(v_model), in closed form.
-        rbm.weight.grad = (p_model.t() @ v_model - p_data.t() @ v_data) / n
-        rbm.hidden_bias.grad = (p_model - p_data).mean(dim=0)
-        rbm.visible_bias.grad = (v_model - v_data).mean(dim=0)
+        set_cd_gradients(rbm, v_data, p_data, v_model, p_model)
         self.optimizer_.step()
 
     @torch.no_grad()
@@ -95,6 +91,19 @@ class RBMNet(SkdeepNet):
             return error, None
         rows = max(32, PLL_MONITOR_ELEMENTS // rbm.weight.numel())
         return error, float(pseudo_log_likelihood(rbm, v[:rows]).mean())
+
+
+@torch.no_grad()
+def set_cd_gradients(rbm, v_data, p_data, v_model, p_model) -> None:
+    """Write ``d/dtheta [mean F(v_data) - mean F(v_model)]`` into ``.grad``.
+
+    ``p_data`` and ``p_model`` are ``P(h = 1 | v)`` of the two phases. The
+    same for Bernoulli and Gaussian visible units.
+    """
+    n = len(v_data)
+    rbm.weight.grad = (p_model.t() @ v_model - p_data.t() @ v_data) / n
+    rbm.hidden_bias.grad = (p_model - p_data).mean(dim=0)
+    rbm.visible_bias.grad = (v_model - v_data).mean(dim=0)
 
 
 @torch.no_grad()

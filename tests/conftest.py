@@ -1,0 +1,25 @@
+"""Data shared by the test modules."""
+
+import numpy as np
+import pytest
+from scipy.ndimage import shift
+from sklearn.datasets import load_digits
+from sklearn.model_selection import train_test_split
+
+
+@pytest.fixture(scope="session")
+def nudged_digits():
+    """Digits in [0, 1], each image also shifted one pixel four ways.
+
+    scikit-learn's RBM example uses this set: the shifted copies make raw
+    pixels a poor representation for a linear model, which learned features
+    fix.
+    """
+    X, y = load_digits(return_X_y=True)
+    images = X.reshape(-1, 8, 8) / 16
+    moves = [(0, 0), (-1, 0), (1, 0), (0, -1), (0, 1)]
+    X = np.concatenate(
+        [shift(images, (0, *move), order=0).reshape(len(X), -1) for move in moves]
+    )
+    y = np.tile(y, len(moves))
+    return train_test_split(X, y, test_size=0.2, random_state=0)
