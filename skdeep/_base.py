@@ -384,7 +384,7 @@ class BaseNet(BaseEstimator):
             f"{type(self).__name__}: maximum iterations ({self.max_iter}) reached "
             "and the optimization hasn't converged yet.",
             ConvergenceWarning,
-            stacklevel=3,
+            stacklevel=5,  # the caller of fit, past _fit_context
         )
 
     # -- inference ----------------------------------------------------------

@@ -1,0 +1,397 @@
+"""The ``skdeep`` command: compare, fit, predict, help and one-line errors."""
+
+import csv
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pytest
+from sklearn.dummy import DummyClassifier
+from sklearn.pipeline import make_pipeline
+
+from skdeep import cli
+from skdeep.cli import main
+
+pd = pytest.importorskip("pandas")
+
+# A tiny grid: every compare below runs in about a second.
+FAST = [
+    "--max-iter",
+    "3",
+    "--cv",
+    "2",
+    "--activation",
+    "relu",
+    "--optimizer",
+    "adam",
+    "--batch-size",
+    "auto",
+]
+
+
+@pytest.fixture
+def data_csv(tmp_path) -> Path:
+    """60 rows: two numeric features, a text label and a numeric target."""
+    rng = np.random.RandomState(0)
+    X = rng.randn(60, 2)
+    frame = pd.DataFrame({"a": X[:, 0], "b": X[:, 1]})
+    frame["label"] = np.where(X[:, 0] + X[:, 1] > 0, "yes", "no")
+    frame["value"] = 2 * X[:, 0] - X[:, 1] + 0.1 * rng.randn(60)
+    path = tmp_path / "data.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def run(capsys, *argv) -> tuple[int, str, str]:
+    code = main([str(arg) for arg in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def table_rows(out: str) -> list[list[str]]:
+    lines = out.strip().splitlines()
+    assert lines[0].split()[0] == "rank"
+    return [line.split() for line in lines[1:]]
+
+
+# -- compare ------------------------------------------------------------------
+
+
+def test_compare_iris_ranks_candidates_and_writes_cv_results(capsys, tmp_path):
+    code, out, err = run(
+        capsys,
+        "compare",
+        "--data",
+        "iris",
+        "--dropout",
+        "0",
+        "0.2",
+        *FAST,
+        "--output",
+        tmp_path / "res",
+    )
+    assert code == 0
+    rows = table_rows(out)
+    assert [row[0] for row in rows] in (["1", "2"], ["1", "1"])
+    assert "mean accuracy" in out and "dropout" in out
+    scores = [float(row[1]) for row in rows]
+    assert scores == sorted(scores, reverse=True)
+    assert "compare" in err and "2/2" in err  # the progress bar
+    with open(tmp_path / "res" / "cv_results.csv", newline="") as handle:
+        results = list(csv.DictReader(handle))
+    assert len(results) == 2
+    assert {
+        "param_dropout",
+        "params",
+        "split0_test_score",
+        "split1_test_score",
+        "mean_test_score",
+        "std_test_score",
+        "rank_test_score",
+        "mean_fit_time",
+    } <= set(results[0])
+    assert {r["param_dropout"] for r in results} == {"0", "0.2"}
+
+
+def test_compare_quiet_prints_only_the_table(capsys):
+    code, out, err = run(
+        capsys, "compare", "--data", "wine", "--dropout", "0", *FAST, "--quiet"
+    )
+    assert code == 0 and err == ""
+    assert len(table_rows(out)) == 1
+
+
+def test_compare_diabetes_is_regression(capsys):
+    code, out, err = run(
+        capsys,
+        "compare",
+        "--data",
+        "diabetes",
+        "--dropout",
+        "0",
+        *FAST,
+        "--hidden",
+        "8",
+        "4,4",
+    )
+    assert code == 0
+    assert "mean r2" in out and "(regress)" in err
+    assert {row[-2] for row in table_rows(out)} == {"8", "4,4"}
+
+
+def test_compare_scoring_and_batch_modes(capsys):
+    code, out, _ = run(
+        capsys,
+        "compare",
+        "--data",
+        "breast_cancer",
+        "--dropout",
+        "0",
+        *FAST[:-1],
+        "full",
+        "16",
+        "--scoring",
+        "f1",
+    )
+    assert code == 0
+    assert "mean f1" in out
+    assert {row[5] for row in table_rows(out)} == {"full", "16"}
+
+
+def test_compare_csv_with_text_labels(capsys, data_csv):
+    code, out, err = run(
+        capsys,
+        "compare",
+        "--csv",
+        data_csv,
+        "--target",
+        "label",
+        "--dropout",
+        "0",
+        *FAST,
+    )
+    assert code == 0
+    assert "data.csv: 60 samples x 3 features (classify)" in err
+    assert len(table_rows(out)) == 1
+
+
+def numeric_only(path: Path) -> Path:
+    pd.read_csv(path).drop(columns=["label"]).to_csv(path, index=False)
+    return path
+
+
+def test_compare_csv_guesses_regression(capsys, data_csv):
+    numeric_only(data_csv)
+    code, out, err = run(
+        capsys,
+        "compare",
+        "--csv",
+        data_csv,
+        "--target",
+        "value",
+        "--dropout",
+        "0",
+        *FAST,
+    )
+    assert code == 0
+    assert "(regress)" in err and "mean r2" in out
+
+
+# -- fit and predict ------------------------------------------------------------
+
+
+def test_fit_then_predict_round_trip(capsys, data_csv, tmp_path):
+    model_path = tmp_path / "model.joblib"
+    code, out, _ = run(
+        capsys,
+        "fit",
+        "--csv",
+        data_csv,
+        "--target",
+        "label",
+        "--output",
+        model_path,
+        "--hidden",
+        "16",
+        "--max-iter",
+        "20",
+    )
+    assert code == 0
+    assert "DNNClassifier" in out and "training accuracy" in out
+    model = joblib.load(model_path)
+    frame = pd.read_csv(data_csv)
+    expected = model.predict(frame.drop(columns="label")).tolist()
+
+    code, out, _ = run(capsys, "predict", "--model", model_path, "--csv", data_csv)
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0] == "prediction" and lines[1:] == expected
+
+    out_path = tmp_path / "predictions.csv"
+    code, _, err = run(
+        capsys,
+        "predict",
+        "--model",
+        model_path,
+        "--csv",
+        data_csv,
+        "--output",
+        out_path,
+    )
+    assert code == 0 and "wrote 60 predictions" in err
+    assert pd.read_csv(out_path)["prediction"].tolist() == expected
+
+
+def test_fit_regression(capsys, data_csv, tmp_path):
+    numeric_only(data_csv)
+    code, out, _ = run(
+        capsys,
+        "fit",
+        "--csv",
+        data_csv,
+        "--target",
+        "value",
+        "--output",
+        tmp_path / "m.joblib",
+        "--max-iter",
+        "5",
+        "--optimizer",
+        "sgd",
+        "--batch-size",
+        "full",
+    )
+    assert code == 0
+    assert "DNNRegressor" in out and "training R^2" in out
+
+
+# -- errors -------------------------------------------------------------------
+
+ERRORS = [
+    (["compare", "--activation", "foo"], "unknown activation 'foo'; valid: "),
+    (["compare", "--optimizer", "adamm"], "did you mean 'adam'"),
+    (["compare", "--dropout", "-0.5"], "dropout rate in [0, 1)"),
+    (["compare", "--dropout", "1"], "dropout rate in [0, 1)"),
+    (["compare", "--batch-size", "0"], "'auto', 'full' or a positive integer"),
+    (["compare", "--hidden", "64,x"], "positive layer sizes"),
+    (["compare", "--data", "mnist"], "unknown data set 'mnist'"),
+    (["compare", "--scoring", "acuracy"], "unknown scoring 'acuracy'"),
+    (["compare", "--cv", "1"], "an integer >= 2"),
+    (["compare", "--target", "y"], "--target needs --csv"),
+    (["compare", "--csv", "missing.csv", "--target", "y"], "no such file"),
+    (["compare", "--csv", "{csv}", "--target", "nope"], "unknown column 'nope'"),
+    (["compare", "--csv", "{csv}"], "--csv needs --target"),
+    (
+        ["compare", "--data", "iris", "--csv", "{csv}", "--target", "label"],
+        "either --data or --csv",
+    ),
+    (["fit", "--csv", "{csv}", "--target", "label"], "--output"),
+    (
+        [
+            "fit",
+            "--csv",
+            "{csv}",
+            "--target",
+            "label",
+            "--task",
+            "regress",
+            "--output",
+            "m.joblib",
+        ],
+        "is not numeric",
+    ),
+    (["predict", "--model", "missing.joblib", "--csv", "{csv}"], "no such file"),
+    (["predict", "--model", "{csv}", "--csv", "{csv}"], "cannot load a model"),
+    (["frobnicate"], "invalid choice"),
+    ([], "choose a command"),
+]
+
+
+@pytest.mark.parametrize("argv, message", ERRORS)
+def test_errors_are_one_line_without_traceback(capsys, data_csv, argv, message):
+    code, out, err = run(capsys, *[a.format(csv=data_csv) for a in argv])
+    assert code != 0
+    assert out == ""
+    assert err.count("\n") == 1 and err.startswith("skdeep: error: ")
+    assert message in err
+    assert "Traceback" not in err
+
+
+def test_non_numeric_features_are_an_error(capsys, data_csv):
+    code, _, err = run(
+        capsys, "fit", "--csv", data_csv, "--target", "value", "--output", "m.joblib"
+    )
+    assert code == 1
+    assert err == (
+        "skdeep: error: non-numeric feature columns in "
+        f"{data_csv}: label; encode them as numbers first\n"
+    )
+
+
+def test_compare_reports_when_every_candidate_fails(capsys, data_csv):
+    numeric_only(data_csv)  # then every value of "a" is a class of one row
+    code, out, err = run(
+        capsys,
+        "compare",
+        "--csv",
+        data_csv,
+        "--target",
+        "a",
+        "--task",
+        "classify",
+        "--dropout",
+        "0",
+        "0.1",
+        *FAST,
+        "--quiet",
+    )
+    assert code == 1 and out == ""
+    assert err.startswith("skdeep: error: every candidate failed; the first: ")
+    assert err.count("\n") == 1
+
+
+def test_compare_ranks_a_failed_candidate_last(capsys, monkeypatch):
+    make_model = cli._make_model
+
+    def failing_for_dropout_01(task, **params):
+        if params["dropout"] == 0.1:  # a constant that is no class: fit fails
+            return make_pipeline(DummyClassifier(strategy="constant", constant=99))
+        return make_model(task, **params)
+
+    monkeypatch.setattr(cli, "_make_model", failing_for_dropout_01)
+    code, out, err = run(
+        capsys, "compare", "--data", "iris", "--dropout", "0.1", "0", *FAST
+    )
+    assert code == 0
+    rows = table_rows(out)
+    assert rows[-1][:2] == ["2", "nan"] and rows[-1][6] == "0.1"
+    assert "skdeep: warning: 1 of 2 candidates failed and rank last" in err
+
+
+def test_predict_needs_the_model_columns(capsys, data_csv, tmp_path):
+    model_path = tmp_path / "model.joblib"
+    assert (
+        main(
+            [
+                "fit",
+                "--csv",
+                str(data_csv),
+                "--target",
+                "label",
+                "--output",
+                str(model_path),
+                "--max-iter",
+                "2",
+            ]
+        )
+        == 0
+    )
+    pd.read_csv(data_csv).drop(columns=["b"]).to_csv(data_csv, index=False)
+    capsys.readouterr()
+    code, _, err = run(capsys, "predict", "--model", model_path, "--csv", data_csv)
+    assert code == 1
+    assert err.startswith("skdeep: error: ") and "feature columns: b" in err
+
+
+# -- help ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", [[], ["compare"], ["fit"], ["predict"]])
+def test_help(capsys, command):
+    code, out, _ = run(capsys, *command, "--help")
+    assert code == 0
+    assert "usage: skdeep" in out and "examples:" in out
+
+
+def test_console_script_help():
+    script = shutil.which("skdeep", path=str(Path(sys.executable).parent))
+    script = script or shutil.which("skdeep")
+    if script is None:
+        pytest.skip("the skdeep console script is not installed")
+    result = subprocess.run(
+        [script, "--help"], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0
+    assert "compare" in result.stdout and "predict" in result.stdout

@@ -1,0 +1,123 @@
+"""DBNTransformer, DBNClassifier, DBNRegressor."""
+
+import numpy as np
+import pytest
+import torch
+from sklearn.datasets import load_digits
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV, train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
+
+from skdeep import RBM, DBNClassifier, DBNRegressor, DBNTransformer
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+
+@pytest.fixture(scope="module")
+def digits01():
+    X, y = load_digits(return_X_y=True)
+    return train_test_split(X / 16, y, test_size=0.25, random_state=0)
+
+
+def test_greedy_stack(digits01):
+    X_train, X_test, _, _ = digits01
+    dbn = DBNTransformer(
+        (32, 16), max_iter=[3, 2], learning_rate=[0.05, 0.1], random_state=0
+    ).fit(X_train)
+    bottom, top = dbn.rbms_
+    assert isinstance(bottom, RBM) and isinstance(top, RBM)
+    assert (bottom.n_iter_, top.n_iter_, dbn.n_iter_) == (3, 2, 5)
+    assert (bottom.learning_rate, top.learning_rate) == (0.05, 0.1)
+    # Layer 2 was trained on the hidden probabilities of the frozen layer 1.
+    assert top.n_features_in_ == 32 and top.visible_units == "bernoulli"
+    expected = top.transform(bottom.transform(X_test))
+    np.testing.assert_allclose(dbn.transform(X_test), expected, rtol=1e-6)
+    assert list(dbn.get_feature_names_out())[:1] == ["dbntransformer0"]
+
+
+def test_per_layer_knob_of_the_wrong_length():
+    with pytest.raises(ValueError, match="cd_steps has 3 values for 2 layers"):
+        X = np.random.RandomState(0).rand(10, 3)
+        DBNTransformer((4, 2), cd_steps=[1, 2, 3]).fit(X)
+
+
+def test_dbn_features_beat_raw_pixels(nudged_digits):
+    # scikit-learn's RBM example, with a two-layer DBN as the feature extractor.
+    X_train, X_test, y_train, y_test = nudged_digits
+    raw = LogisticRegression(C=100, max_iter=100).fit(X_train, y_train)
+    raw_score = raw.score(X_test, y_test)
+    dbn = DBNTransformer((256, 128), learning_rate=0.06, max_iter=20, random_state=0)
+    plain = make_pipeline(dbn, LogisticRegression(C=100, max_iter=100))
+    assert plain.fit(X_train, y_train).score(X_test, y_test) > raw_score + 0.04
+    # Standardised, the saturated top-layer probabilities suit the linear
+    # model better still.
+    scaled = make_pipeline(
+        plain[0], StandardScaler(), LogisticRegression(C=100, max_iter=100)
+    )
+    scaled.steps[0] = ("fitted_dbn", FunctionTransformer(plain[0].transform))
+    assert scaled.fit(X_train, y_train).score(X_test, y_test) > raw_score + 0.08
+
+
+def test_dbn_classifier_on_digits(digits01):
+    X_train, X_test, y_train, y_test = digits01
+    params = dict(learning_rate=0.01, batch_size=32, max_iter=60, random_state=0)
+    pretrained = DBNClassifier(**params).fit(X_train, y_train)
+    assert pretrained.score(X_test, y_test) >= 0.97
+
+
+def test_pretrained_weights_are_the_starting_point(digits01):
+    X_train, _, y_train, _ = digits01
+    clf = DBNClassifier(
+        (16, 8), learning_rate=1e-6, max_iter=1, pretrain_max_iter=2, random_state=0
+    ).fit(X_train, y_train)
+    linear = [m for m in clf.module_.modules() if isinstance(m, torch.nn.Linear)]
+    for layer, rbm in zip(linear, clf.dbn_.rbms_, strict=False):
+        np.testing.assert_allclose(
+            layer.weight.detach().numpy(), rbm.components_, atol=1e-4
+        )
+    scratch = DBNClassifier((16, 8), pretrain=False, max_iter=1, random_state=0)
+    assert scratch.fit(X_train, y_train).dbn_ is None
+
+
+def test_pretrain_is_a_grid_axis(digits01):
+    X_train, _, y_train, _ = digits01
+    search = GridSearchCV(
+        DBNClassifier(
+            (32,),
+            learning_rate=0.01,
+            batch_size=32,
+            max_iter=30,
+            pretrain_max_iter=2,
+            random_state=0,
+        ),
+        {"pretrain": [True, False], "pretrain_learning_rate": [0.01, 0.1]},
+        cv=2,
+        n_jobs=2,
+    ).fit(X_train[:600], y_train[:600])
+    assert len(search.cv_results_["params"]) == 4
+    assert set(search.cv_results_["param_pretrain"]) == {True, False}
+    assert search.best_score_ > 0.8
+
+
+def test_dbn_regressor_with_gaussian_units():
+    rng = np.random.RandomState(0)
+    X = rng.randn(300, 5)
+    y = X[:, 0] - 2 * X[:, 1] + 0.1 * rng.randn(300)
+    reg = DBNRegressor(
+        (32,),
+        visible_units="gaussian",
+        pretrain_learning_rate=0.01,
+        pretrain_max_iter=3,
+        learning_rate=0.01,
+        max_iter=200,
+        random_state=0,
+    ).fit(X, y)
+    assert reg.score(X, y) > 0.9
+    assert reg.transform(X).shape == (300, 32)
+
+
+def test_bernoulli_pretraining_rejects_unscaled_data():
+    X = np.random.RandomState(0).randn(30, 4)
+    with pytest.raises(ValueError, match="visible_units='gaussian'"):
+        DBNClassifier((4,)).fit(X, np.arange(30) % 2)
