@@ -37,15 +37,15 @@ y = np.tile(y, len(moves))
 X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2, random_state=0)
 
 models = {
-    "raw pixels": LogisticRegression(C=100, max_iter=300),
+    "raw pixels": LogisticRegression(C=100, max_iter=100),
     "RBM(100)": make_pipeline(
         RBM(n_components=100, learning_rate=0.06, max_iter=10, random_state=0),
-        LogisticRegression(C=100, max_iter=300),
+        LogisticRegression(C=100, max_iter=100),
     ),
     "DBN(256, 128)": make_pipeline(
         DBNTransformer((256, 128), learning_rate=0.06, max_iter=20, random_state=0),
         StandardScaler(),  # the top layer's probabilities saturate near 0 and 1
-        LogisticRegression(C=100, max_iter=300),
+        LogisticRegression(C=100, max_iter=100),
     ),
 }
 scores = {}

@@ -18,45 +18,28 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
-from scipy.stats import rankdata
-from sklearn import datasets
-from sklearn.compose import TransformedTargetRegressor
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import get_scorer_names
-from sklearn.model_selection import (
-    KFold,
-    ParameterGrid,
-    StratifiedKFold,
-    cross_validate,
-)
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.model_selection import KFold, StratifiedKFold
 
+from ._compare import (
+    DATASETS,
+    DEFAULT_GRID,
+    TASKS,
+    CLIError,
+    format_table,
+    grid,
+    load_data,
+    make_model,
+    name_list,
+    rank_results,
+    read_csv,
+    run_grid,
+    show,
+    write_results,
+)
 from ._registry import ACTIVATIONS, OPTIMIZERS
-from .dnn import DNNClassifier, DNNRegressor
 
 __all__ = ["build_parser", "main"]
-
-DATASETS: dict[str, tuple[Callable, str]] = {
-    "digits": (datasets.load_digits, "classify"),
-    "iris": (datasets.load_iris, "classify"),
-    "wine": (datasets.load_wine, "classify"),
-    "breast_cancer": (datasets.load_breast_cancer, "classify"),
-    "diabetes": (datasets.load_diabetes, "regress"),
-}
-
-TASKS = ["auto", "classify", "regress"]
-
-# 3 x 2 x 3 x 2 = 36 candidates x 3 folds x 100 epochs: 1-2 minutes for
-# `skdeep compare` on digits with a 2-core CPU. `skdeep fit` defaults to the
-# first value of each.
-DEFAULT_GRID: dict[str, list] = {
-    "dropout": [0.0, 0.2, 0.5],
-    "activation": ["relu", "tanh"],
-    "optimizer": ["adam", "momentum", "sgd"],
-    "batch_size": ["auto", 32],
-    "hidden_layer_sizes": [(100,)],
-}
 
 # Each command's help line, description and examples.
 HELP = {
@@ -105,14 +88,6 @@ Only load model files you trust: loading a joblib file can run code.
 """,
     ),
 }
-
-
-class CLIError(Exception):
-    """An error reported as one line on stderr; ``code`` is the exit status."""
-
-    def __init__(self, message: str, code: int = 1):
-        super().__init__(message)
-        self.code = code
 
 
 class _Parser(argparse.ArgumentParser):
@@ -199,8 +174,8 @@ class _Format(argparse.RawDescriptionHelpFormatter):
         if default == argparse.SUPPRESS:
             return action.help
         if isinstance(default, list):
-            return f"{action.help} (default: {' '.join(map(_show, default))})"
-        return f"{action.help} (default: {_show(default)})"
+            return f"{action.help} (default: {' '.join(map(show, default))})"
+        return f"{action.help} (default: {show(default)})"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -283,98 +258,23 @@ def _add_net_args(group, grid: bool):
         )
 
 
-def _show(value) -> str:
-    if isinstance(value, tuple):
-        return ",".join(map(str, value))
-    return f"{value:g}" if isinstance(value, float) else str(value)
-
-
-# -- data and models ----------------------------------------------------------
-
-
-def _load_data(args: argparse.Namespace) -> tuple:
-    """``(X, y, task, name)`` from ``--data`` or ``--csv`` and ``--target``."""
-    if args.csv is not None:
-        if getattr(args, "data", None) is not None:
-            raise CLIError("give either --data or --csv, not both", code=2)
-        if args.target is None:
-            raise CLIError("--csv needs --target COLUMN", code=2)
-        return _load_csv(args.csv, args.target, args.task)
-    if args.target is not None:
-        raise CLIError("--target needs --csv", code=2)
-    name = args.data or "digits"
-    loader, task = DATASETS[name]
-    X, y = loader(return_X_y=True)
-    return X, y, task, name
-
-
-def _load_csv(path: str, target: str, task: str) -> tuple:
-    """``(X, y, task, name)`` from a CSV file; features must be numeric."""
-    frame, types = _read_csv(path)
-    if target not in frame.columns:
-        raise CLIError(
-            f"unknown column {target!r} in {path}; columns: {_names(frame.columns)}"
-        )
-    X, y = frame.drop(columns=[target]), frame[target]
-    text = [c for c in X.columns if not types.is_numeric_dtype(X[c])]
-    if text:
-        raise CLIError(
-            f"non-numeric feature columns in {path}: "
-            f"{_names(text)}; encode them as numbers first"
-        )
-    numeric = types.is_numeric_dtype(y) and not types.is_bool_dtype(y)
-    if task == "auto":  # integer targets with at most 20 values are classes
-        few = numeric and (y.dropna() % 1 == 0).all() and y.nunique() <= 20
-        task = "regress" if numeric and not few else "classify"
-    if task == "regress" and not numeric:
-        raise CLIError(f"target {target!r} is not numeric: use --task classify")
-    return X, y.to_numpy(), task, Path(path).name
-
-
-def _names(columns, most: int = 10) -> str:
-    names = [str(c) for c in columns]
-    return ", ".join(names[:most] + (["..."] if len(names) > most else []))
-
-
-def _read_csv(path: str) -> tuple:
-    """The CSV file as a DataFrame, and ``pandas.api.types``."""
-    try:
-        import pandas as pd
-    except ImportError:
-        raise CLIError("reading CSV files needs pandas: pip install pandas") from None
-    if not Path(path).is_file():
-        raise CLIError(f"no such file: {path}")
-    return pd.read_csv(path), pd.api.types
-
-
-def _make_model(task: str, **params) -> Pipeline:
-    """``Pipeline(StandardScaler, net)``; a regressor also standardises y."""
-    if task == "classify":
-        net = DNNClassifier(**params)
-    else:
-        net = TransformedTargetRegressor(
-            DNNRegressor(**params), transformer=StandardScaler()
-        )
-    return Pipeline([("scale", StandardScaler()), ("net", net)])
-
-
 # -- compare ----------------------------------------------------------------
 
 
 def compare(args: argparse.Namespace) -> int:
     """Cross-validate the grid, print the ranked table, optionally save CSV."""
-    X, y, task, name = _load_data(args)
+    X, y, task, name = load_data(args)
     folds = StratifiedKFold if task == "classify" else KFold
     cv = folds(args.cv, shuffle=True, random_state=args.random_state)
     scoring = args.scoring or ("accuracy" if task == "classify" else "r2")
     if not args.quiet:
         print(
             f"{name}: {X.shape[0]} samples x {X.shape[1]} features ({task}); "
-            f"{len(_grid(args))} candidates x {args.cv} folds, max_iter="
+            f"{len(grid(args))} candidates x {args.cv} folds, max_iter="
             f"{args.max_iter}, scoring={scoring}",
             file=sys.stderr,
         )
-    results = _run_grid(task, X, y, cv, scoring, args)
+    results = run_grid(task, X, y, cv, scoring, args)
     failed = [r["error"] for r in results if "error" in r]
     if len(failed) == len(results):
         raise CLIError(f"every candidate failed; the first: {failed[0]}")
@@ -384,120 +284,11 @@ def compare(args: argparse.Namespace) -> int:
             f"last; the first: {failed[0]}",
             stacklevel=2,
         )
-    _rank(results)
-    print(_format_table(results, scoring))
+    rank_results(results)
+    print(format_table(results, scoring))
     if args.output:
-        print(f"wrote {_write_results(results, args.output)}", file=sys.stderr)
+        print(f"wrote {write_results(results, args.output)}", file=sys.stderr)
     return 0
-
-
-def _grid(args: argparse.Namespace) -> ParameterGrid:
-    return ParameterGrid({name: getattr(args, name) for name in DEFAULT_GRID})
-
-
-def _run_grid(task, X, y, cv, scoring, args) -> list[dict]:
-    """Cross-validate each candidate in turn, under a progress bar."""
-    from tqdm import tqdm  # a dependency of skorch
-
-    fixed = {"max_iter": args.max_iter, "random_state": args.random_state}
-    results = []
-    bar = tqdm(
-        _grid(args),
-        desc="compare",
-        unit="cand",
-        file=sys.stderr,
-        disable=args.quiet,
-        dynamic_ncols=True,
-    )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)  # short runs by design
-        for params in bar:
-            model = _make_model(task, **fixed, **params)
-            results.append(_evaluate(model, X, y, cv, scoring, args.n_jobs, params))
-            best = np.nanmax([r["mean_test_score"] for r in results] + [-np.inf])
-            bar.set_postfix(best=f"{best:.4f}", refresh=False)
-    return results
-
-
-def _evaluate(model, X, y, cv, scoring, n_jobs, params) -> dict:
-    """One candidate's cross-validation as a row of ``cv_results_``."""
-    row = {"params": params}
-    try:
-        scores = cross_validate(
-            model, X, y, cv=cv, scoring=scoring, n_jobs=n_jobs, error_score="raise"
-        )
-    except (ValueError, RuntimeError) as exc:  # a diverged or impossible fit
-        row["error"] = str(exc)
-        nan = np.full(cv.get_n_splits(), np.nan)
-        scores = {"fit_time": nan, "score_time": nan, "test_score": nan}
-    for key in ("fit_time", "score_time", "test_score"):
-        row[f"mean_{key}"] = float(np.mean(scores[key]))
-        row[f"std_{key}"] = float(np.std(scores[key]))
-    for i, score in enumerate(scores["test_score"]):
-        row[f"split{i}_test_score"] = float(score)
-    return row
-
-
-def _rank(results: list[dict]):
-    """Add ``rank_test_score`` as GridSearchCV does (failures last), sort."""
-    means = np.array([r["mean_test_score"] for r in results])
-    means = np.where(np.isnan(means), np.nanmin(means) - 1, means)
-    for row, rank in zip(results, rankdata(-means, method="min"), strict=True):
-        row["rank_test_score"] = int(rank)
-    results.sort(key=lambda r: r["rank_test_score"])
-
-
-def _format_table(results: list[dict], scoring: str) -> str:
-    """Rank, mean and std of the score, mean fit time, then the parameters."""
-    names = list(results[0]["params"])
-    header = ["rank", f"mean {scoring}", "std", "fit time (s)"] + [
-        "hidden" if n == "hidden_layer_sizes" else n for n in names
-    ]
-    rows = [header] + [
-        [
-            str(r["rank_test_score"]),
-            f"{r['mean_test_score']:.4f}",
-            f"{r['std_test_score']:.4f}",
-            f"{r['mean_fit_time']:.2f}",
-        ]
-        + [_show(r["params"][n]) for n in names]
-        for r in results
-    ]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    return "\n".join(
-        "  ".join(
-            cell.rjust(w) if i < 4 else cell.ljust(w)
-            for i, (cell, w) in enumerate(zip(row, widths, strict=True))
-        ).rstrip()
-        for row in rows
-    )
-
-
-def _write_results(results: list[dict], directory: str) -> Path:
-    """Write ``DIR/cv_results.csv`` with the columns of ``cv_results_``."""
-    path = Path(directory) / "cv_results.csv"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    names = list(results[0]["params"])
-    splits = [k for k in results[0] if k.startswith("split")]
-    fields = [
-        "mean_fit_time",
-        "std_fit_time",
-        "mean_score_time",
-        "std_score_time",
-        *[f"param_{n}" for n in names],
-        "params",
-        *splits,
-        "mean_test_score",
-        "std_test_score",
-        "rank_test_score",
-    ]
-    with path.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fields, extrasaction="ignore")
-        writer.writeheader()
-        for row in results:
-            params = {f"param_{n}": _show(row["params"][n]) for n in names}
-            writer.writerow({**row, **params})
-    return path
 
 
 # -- fit and predict ------------------------------------------------------------
@@ -507,9 +298,9 @@ def fit(args: argparse.Namespace) -> int:
     """Train one model on the CSV file, print its training score, save it."""
     import joblib
 
-    X, y, task, name = _load_data(args)
+    X, y, task, name = load_data(args)
     params = {k: getattr(args, k) for k in DEFAULT_GRID}
-    model = _make_model(
+    model = make_model(
         task, max_iter=args.max_iter, random_state=args.random_state, **params
     )
     start = time.perf_counter()
@@ -539,12 +330,12 @@ def predict(args: argparse.Namespace) -> int:
         raise CLIError(f"cannot load a model from {args.model}: {exc}") from None
     if not hasattr(model, "predict"):
         raise CLIError(f"{args.model} holds a {type(model).__name__}, not a model")
-    frame, _ = _read_csv(args.csv)
+    frame, _ = read_csv(args.csv)
     features = list(getattr(model, "feature_names_in_", frame.columns))
     missing = [c for c in features if c not in frame.columns]
     if missing:
         raise CLIError(
-            f"{args.csv} lacks the model's feature columns: {_names(missing)}"
+            f"{args.csv} lacks the model's feature columns: {name_list(missing)}"
         )
     predictions = np.asarray(model.predict(frame[features]))
     _write_predictions(predictions, args.output)

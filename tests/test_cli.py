@@ -12,7 +12,7 @@ import pytest
 from sklearn.dummy import DummyClassifier
 from sklearn.pipeline import make_pipeline
 
-from skdeep import cli
+from skdeep import _compare
 from skdeep.cli import main
 
 pd = pytest.importorskip("pandas")
@@ -333,14 +333,14 @@ def test_compare_reports_when_every_candidate_fails(capsys, data_csv):
 
 
 def test_compare_ranks_a_failed_candidate_last(capsys, monkeypatch):
-    make_model = cli._make_model
+    make_model = _compare.make_model
 
     def failing_for_dropout_01(task, **params):
         if params["dropout"] == 0.1:  # a constant that is no class: fit fails
             return make_pipeline(DummyClassifier(strategy="constant", constant=99))
         return make_model(task, **params)
 
-    monkeypatch.setattr(cli, "_make_model", failing_for_dropout_01)
+    monkeypatch.setattr(_compare, "make_model", failing_for_dropout_01)
     code, out, err = run(
         capsys, "compare", "--data", "iris", "--dropout", "0.1", "0", *FAST
     )
