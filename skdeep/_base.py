@@ -18,11 +18,11 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 from skorch.callbacks import EarlyStopping, ProgressBar
 
 from ._compat import Interval, StrOptions
-from ._net import SkdeepNet, TensorData, num_threads, torch_threads
+from ._net import DivergedError, SkdeepNet, TensorData, num_threads, torch_threads
 from ._registry import ACTIVATIONS, OPTIMIZERS
 
 __all__ = ["BaseNet"]
@@ -223,8 +223,6 @@ class BaseNet(BaseEstimator):
             y_numeric=self._y_numeric,
         )
         if y.ndim == 2 and y.shape[1] == 1:
-            from sklearn.utils.validation import column_or_1d
-
             y = column_or_1d(y, warn=True)
         return X, y
 
@@ -284,7 +282,7 @@ class BaseNet(BaseEstimator):
             try:
                 with torch_threads(num_threads(work)):
                     net.partial_fit((train, valid))
-            except ValueError:
+            except DivergedError:
                 # A diverged net is no model: leave the estimator unfitted.
                 del self.net_
                 raise

@@ -9,9 +9,11 @@ numbers (``tests/test_rbm.py`` checks it) at the price of recomputing both
 phases' hidden activations: six matrix products a step instead of four.
 """
 
+import math
+
 import torch
 
-from ._net import SkdeepNet
+from ._net import DivergedError, SkdeepNet
 
 __all__ = ["RBMNet", "pseudo_log_likelihood", "set_cd_gradients"]
 
@@ -50,8 +52,8 @@ class RBMNet(SkdeepNet):
         self._record("reconstruction_error", error, lower_is_better=True)
         if pll is not None:
             self._record("pseudo_likelihood", pll, lower_is_better=False)
-        if not torch.isfinite(torch.tensor(error)):
-            raise ValueError(
+        if not math.isfinite(error):
+            raise DivergedError(
                 f"The reconstruction error became {error} at epoch "
                 f"{len(self.history)}: training diverged. Use a lower learning_rate."
             )

@@ -19,7 +19,7 @@ from skorch.callbacks import Callback, EpochTimer, PrintLog
 
 from ._registry import make_optimizer
 
-__all__ = ["BatchIterator", "SkdeepNet", "TensorData", "num_threads"]
+__all__ = ["BatchIterator", "DivergedError", "SkdeepNet", "TensorData", "num_threads"]
 
 _BATCH_EVENTS = ("on_batch_begin", "on_batch_end", "on_grad_computed")
 
@@ -28,6 +28,10 @@ _BATCH_EVENTS = ("on_batch_begin", "on_batch_end", "on_grad_computed")
 # a second thread gains little when idle and costs several times its time as
 # soon as another process holds the other core.
 SMALL_STEP_WORK = 2_000_000
+
+
+class DivergedError(ValueError):
+    """The training loss became NaN or infinite."""
 
 
 class TensorData:
@@ -209,7 +213,7 @@ class SkdeepNet(NeuralNet):
         self._record(prefix + "_loss", loss, lower_is_better=True)
         if not math.isfinite(loss):
             epoch = len(self.history)
-            raise ValueError(
+            raise DivergedError(
                 f"The {prefix} loss became {loss} at epoch {epoch}: training "
                 "diverged. Use a lower learning_rate (or standardise X / y)."
             )

@@ -15,7 +15,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ._base import resolve_device, seeded, to_tensor
 from ._compat import Interval, StrOptions, _fit_context
 from ._contrastive import MONITOR_ROWS, RBMNet, pseudo_log_likelihood
-from ._net import TensorData, num_threads, torch_threads
+from ._net import DivergedError, TensorData, num_threads, torch_threads
 from ._registry import OPTIMIZERS
 from .modules import RBM as RBMModule
 
@@ -263,7 +263,7 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             with torch_threads(num_threads(work)):
                 try:
                     net.partial_fit((TensorData(X_t, None), monitor))
-                except ValueError:
+                except DivergedError:
                     del self.net_
                     raise
         history = net.history
