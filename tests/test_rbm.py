@@ -206,6 +206,14 @@ def test_bad_input():
     assert rbm.transform(X * 1.1 - 0.05).shape == (20, 3)
 
 
+def test_diverging_training_says_where():
+    X = np.random.RandomState(0).randn(200, 5) * 100
+    rbm = RBM(4, visible_units="gaussian", learning_rate=10.0, max_iter=20)
+    with pytest.raises(ValueError, match=r"became inf at epoch 1.*lower learning_rate"):
+        rbm.fit(X)
+    assert not hasattr(rbm, "net_")
+
+
 def test_minmax_pipeline_on_unseen_rows(digits01):
     X_train, X_test, y_train, y_test = digits01
     pipe = make_pipeline(
