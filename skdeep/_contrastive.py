@@ -14,15 +14,16 @@ import math
 import torch
 
 from ._net import DivergedError, SkdeepNet
+from .modules._rbm import bernoulli
 
 __all__ = ["RBMNet", "pseudo_log_likelihood", "set_cd_gradients"]
 
 # Rows on which the per-epoch monitoring metrics are computed.
-MONITOR_ROWS = 500
+MONITOR_ROWS = 256
 # The exact pseudo-likelihood of a row costs n_visible * n_hidden softplus
 # evaluations: the per-epoch curve uses as many monitoring rows as fit in
 # this budget (at least 32), so it stays a small fraction of an epoch.
-PLL_MONITOR_ELEMENTS = 2**23
+PLL_MONITOR_ELEMENTS = 2**20
 # Rows per chunk of the exact pseudo-likelihood: it holds a
 # (rows, n_visible, n_hidden) tensor.
 PLL_CHUNK_ELEMENTS = 2**24
@@ -71,12 +72,12 @@ class RBMNet(SkdeepNet):
         if self.persistent and chain is not None and len(chain) == len(v_data):
             h = chain
         else:
-            h = torch.bernoulli(p_data)
+            h = bernoulli(p_data)
         for step in range(self.cd_steps):
             v_model = rbm.sample_visible(h)
             p_model = rbm(v_model)
             if step < self.cd_steps - 1 or self.persistent:
-                h = torch.bernoulli(p_model)
+                h = bernoulli(p_model)
         if self.persistent:
             self.chain_ = h
         set_cd_gradients(rbm, v_data, p_data, v_model, p_model)

@@ -75,7 +75,7 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         Epochs trained.
     reconstruction_error_curve_ : list of float
         Per epoch: mean squared distance between rows and their mean-field
-        reconstruction ``E[v | P(h | v)]``, on up to 500 training rows.
+        reconstruction ``E[v | P(h | v)]``, on up to 256 training rows.
     pseudo_likelihood_curve_ : list of float or None
         Per epoch, Bernoulli units only: mean exact pseudo-log-likelihood of
         the same rows.
