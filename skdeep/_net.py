@@ -179,11 +179,11 @@ class SkdeepNet(NeuralNet):
 
     def valid_score(self, output, y, weight) -> float:
         """The validation score scikit-learn's estimator would report."""
-        if self.score == "r2":
-            mean = _weighted_mean(y, weight)
-            residual = _weighted_mean((y - output) ** 2, weight).sum()
-            total = _weighted_mean((y - mean) ** 2, weight).sum()
-            return float(1 - residual / total) if total > 0 else 0.0
+        if self.score == "r2":  # averaged over outputs, as r2_score does
+            residual = _weighted_mean((y - output) ** 2, weight)
+            total = _weighted_mean((y - _weighted_mean(y, weight)) ** 2, weight)
+            r2 = torch.where(total > 0, 1 - residual / total, 0.0)
+            return float(r2.mean())
         if self.score == "subset_accuracy":
             correct = ((output > 0) == (y > 0.5)).all(dim=1)
         else:

@@ -373,3 +373,24 @@ def test_cuda_fit_and_cpu_unpickle(iris, tmp_path):
     )
     env = {"CUDA_VISIBLE_DEVICES": "", "PATH": ""}
     subprocess.run([sys.executable, "-c", script], check=True, env=env)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_validation_scores_match_sklearns_metrics(weighted):
+    from sklearn.metrics import accuracy_score, r2_score
+
+    from skdeep._net import SkdeepNet
+
+    rng = np.random.RandomState(0)
+    y, out = rng.randn(50, 2), rng.randn(50, 2)
+    w = rng.rand(50) if weighted else None
+    net = SkdeepNet(module=torch.nn.Identity(), criterion=torch.nn.MSELoss)
+    tensor = lambda a: None if a is None else torch.as_tensor(a)  # noqa: E731
+    net.score = "r2"
+    got = net.valid_score(tensor(out), tensor(y), tensor(w))
+    assert got == pytest.approx(r2_score(y, out, sample_weight=w), rel=1e-6)
+    labels, logits = rng.randint(3, size=50), rng.randn(50, 3)
+    net.score = "accuracy"
+    got = net.valid_score(tensor(logits), tensor(labels), tensor(w))
+    expected = accuracy_score(labels, logits.argmax(1), sample_weight=w)
+    assert got == pytest.approx(expected, rel=1e-6)
