@@ -64,13 +64,19 @@ class RBMNet(SkdeepNet):
             return dataset  # the monitoring rows, a tensor
         return super().get_iterator(dataset, training=True)
 
+    def __getstate__(self):
+        state = super().__getstate__()
+        if self.chain_ is not None:  # loadable where CUDA is absent
+            state["chain_"] = self.chain_.cpu()
+        return state
+
     @torch.no_grad()
     def _cd_step(self, v_data: torch.Tensor) -> None:
         rbm = self.module_
         p_data = rbm(v_data)
         chain = self.chain_
         if self.persistent and chain is not None and len(chain) == len(v_data):
-            h = chain
+            h = chain.to(v_data.device)
         else:
             h = bernoulli(p_data)
         for step in range(self.cd_steps):

@@ -139,6 +139,14 @@ class SkdeepNet(NeuralNet):
         # skorch's per-batch PassthroughScoring callbacks are not needed.
         return [("epoch_timer", EpochTimer()), ("print_log", PrintLog())]
 
+    def __getstate__(self):
+        state = super().__getstate__()
+        # ``module`` is the very instance ``module_`` was built from. skorch
+        # pickles ``module_`` so that it loads on a CPU-only machine; pickled
+        # again as ``module``, it would double the size and fail to load there.
+        state["module"] = None
+        return state
+
     def initialize_criterion(self):
         super().initialize_criterion()
         # The same loss per sample, for weighted batches.

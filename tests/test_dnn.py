@@ -300,6 +300,11 @@ def test_pickle_joblib_clone_round_trips(iris, tmp_path):
     assert restored.module_ is restored.net_.module_
     assert not hasattr(clone(clf), "net_")
     assert len(pickle.dumps(DNNClassifier())) < 2000  # cheap before fit
+    # The weights travel once (with Adam's two moments): not a second copy
+    # through the net's ``module`` parameter, outside skorch's CUDA mapping.
+    big = DNNClassifier((256, 256), max_iter=1, random_state=0).fit(X, y)
+    weight_bytes = 4 * sum(p.numel() for p in big.module_.parameters())
+    assert len(pickle.dumps(big)) < 3.5 * weight_bytes
 
 
 def test_pandas_keeps_feature_names_and_set_output(iris):
@@ -355,11 +360,16 @@ def test_same_results_in_parallel_workers(iris):
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 def test_cuda_fit_and_cpu_unpickle(iris, tmp_path):
+    import os
     import subprocess
     import sys
 
+    from skdeep import RBM
+
     X, y = iris
     clf = DNNClassifier(device="cuda", max_iter=5, random_state=0).fit(X, y)
+    rbm = RBM(4, visible_units="gaussian", device="cuda", max_iter=2).fit(X)
+    joblib.dump(rbm, tmp_path / "rbm.joblib")
     assert clf.device_.startswith("cuda")
     joblib.dump(clf, tmp_path / "gpu.joblib")
     np.save(tmp_path / "X.npy", X)
@@ -369,9 +379,10 @@ def test_cuda_fit_and_cpu_unpickle(iris, tmp_path):
         f"m = joblib.load(r'{tmp_path / 'gpu.joblib'}');"
         f"X = np.load(r'{tmp_path / 'X.npy'}'); p = np.load(r'{tmp_path / 'p.npy'}');"
         "assert m.device_ == 'cpu', m.device_;"
+        f"r = joblib.load(r'{tmp_path / 'rbm.joblib'}'); r.partial_fit(X[:, :4]);"
         "np.testing.assert_allclose(m.predict_proba(X), p, rtol=1e-4, atol=1e-6)"
     )
-    env = {"CUDA_VISIBLE_DEVICES": "", "PATH": ""}
+    env = {**os.environ, "CUDA_VISIBLE_DEVICES": ""}  # a CPU-only process
     subprocess.run([sys.executable, "-c", script], check=True, env=env)
 
 
