@@ -159,6 +159,10 @@ class BaseNet(BaseEstimator):
         """The skorch ``History``: one record per epoch."""
         return self.net_.history_
 
+    def __sklearn_is_fitted__(self) -> bool:
+        # check_is_fitted's own scan of vars() costs ~4 us a predict call.
+        return hasattr(self, "net_")
+
     def __setstate__(self, state):
         super().__setstate__(state)
         if "net_" in state:

@@ -118,11 +118,16 @@ n_features_in_ : int
         One record per epoch: losses, scores, duration."""
 
 THREADS_NOTE = """\
-Small nets train with one intra-op torch thread: on few cores a second
-    thread gains little and costs several times its time when another process
-    (another ``GridSearchCV`` worker) holds the other core. Larger nets use
+Training steps below 1e7 multiply-adds (``batch_size`` times the number
+    of parameters) run on one intra-op torch thread: on few cores a second
+    thread gains little there and costs several times its time as soon as
+    another process holds the other core. Larger steps use
     ``torch.get_num_threads()``, which follows ``OMP_NUM_THREADS``,
-    ``torch.set_num_threads`` and the limit joblib gives each worker."""
+    ``torch.set_num_threads`` and the one-thread limit joblib gives each
+    ``GridSearchCV(n_jobs=...)`` worker on a small machine; on a machine
+    shared with other work, ``torch.set_num_threads(1)`` keeps them safe
+    too. The thread count can change the last bits of a result: fits repeat
+    exactly under the same thread setting."""
 
 
 def fill_doc(cls):

@@ -24,10 +24,11 @@ __all__ = ["BatchIterator", "DivergedError", "SkdeepNet", "TensorData", "num_thr
 _BATCH_EVENTS = ("on_batch_begin", "on_batch_end", "on_grad_computed")
 
 # Multiply-adds per training step below which one intra-op thread is used.
-# Measured on a 2-core machine (benchmarks/bench_threads.py): below this size
-# a second thread gains little when idle and costs several times its time as
-# soon as another process holds the other core.
-SMALL_STEP_WORK = 2_000_000
+# Measured on a 2-core machine (benchmarks/bench_threads.py): idle, a second
+# thread gains 5-25% below this size (and 35-45% above it); with another
+# process on the other core it costs 1.4-8x at every size. So only steps this
+# big risk it; smaller ones stay immune.
+SMALL_STEP_WORK = 10_000_000
 
 
 class DivergedError(ValueError):
@@ -136,8 +137,12 @@ class SkdeepNet(NeuralNet):
     @property
     def _default_callbacks(self):
         # Losses are recorded per epoch by ``run_single_epoch`` itself, so
-        # skorch's per-batch PassthroughScoring callbacks are not needed.
-        return [("epoch_timer", EpochTimer()), ("print_log", PrintLog())]
+        # skorch's per-batch PassthroughScoring callbacks are not needed;
+        # PrintLog formats a table every epoch even when silent: only if asked.
+        callbacks = [("epoch_timer", EpochTimer())]
+        if self.verbose:
+            callbacks.append(("print_log", PrintLog()))
+        return callbacks
 
     def __getstate__(self):
         state = super().__getstate__()
@@ -154,17 +159,20 @@ class SkdeepNet(NeuralNet):
         return self
 
     def initialize_optimizer(self, triggered_directly=None):
-        decay, no_decay = [], []
-        for param in self.module_.parameters():
-            if param.requires_grad:
-                (decay if param.ndim > 1 else no_decay).append(param)
-        groups = [
-            {"params": decay, "weight_decay": self.weight_decay},
-            {"params": no_decay, "weight_decay": 0.0},
-        ]
+        params = [p for p in self.module_.parameters() if p.requires_grad]
+        if self.weight_decay:  # decay the weights, not biases or norms
+            decay = [p for p in params if p.ndim > 1]
+            no_decay = [p for p in params if p.ndim <= 1]
+            groups = [
+                {"params": decay, "weight_decay": self.weight_decay},
+                {"params": no_decay, "weight_decay": 0.0},
+            ]
+            groups = [group for group in groups if group["params"]]
+        else:  # one group: a fused step then costs one kernel launch fewer
+            groups = [{"params": params}]
         self.optimizer_ = make_optimizer(
             self.optimizer,
-            [group for group in groups if group["params"]],
+            groups,
             learning_rate=self.lr,
             momentum=self.momentum,
             device=torch.device(self.device),

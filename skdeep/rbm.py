@@ -186,6 +186,9 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     def intercept_visible_(self) -> np.ndarray:
         return self.module_.visible_bias.detach().cpu().numpy().copy()
 
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "net_")
+
     def __setstate__(self, state):
         super().__setstate__(state)
         if "net_" in state:
