@@ -110,7 +110,10 @@ def set_cd_gradients(rbm, v_data, p_data, v_model, p_model) -> None:
     same for Bernoulli and Gaussian visible units.
     """
     n = len(v_data)
-    rbm.weight.grad = (p_model.t() @ v_model - p_data.t() @ v_data) / n
+    # (p_model' v_model - p_data' v_data) / n, the second product accumulated
+    # into the first (one pass less over the n_hidden x n_visible result).
+    grad = torch.mm(p_model.t(), v_model)
+    rbm.weight.grad = grad.addmm_(p_data.t(), v_data, beta=1 / n, alpha=-1 / n)
     rbm.hidden_bias.grad = (p_model - p_data).mean(dim=0)
     rbm.visible_bias.grad = (v_model - v_data).mean(dim=0)
 
