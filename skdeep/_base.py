@@ -25,7 +25,7 @@ from ._compat import Interval, StrOptions
 from ._net import DivergedError, SkdeepNet, TensorData, num_threads, torch_threads
 from ._registry import ACTIVATIONS, OPTIMIZERS
 
-__all__ = ["BaseNet"]
+__all__ = ["BaseNet", "NetState"]
 
 
 def to_tensor(array: np.ndarray, device: torch.device) -> torch.Tensor:
@@ -63,7 +63,35 @@ def seeded(seed: int, device: torch.device):
         yield
 
 
-class BaseNet(BaseEstimator):
+class NetState:
+    """Fitted state held by a skorch net ``net_``: shared by every estimator.
+
+    ``module_`` and ``history_`` are views of ``net_``, so a pickle holds the
+    weights once, through skorch's path that maps CUDA tensors to the CPU
+    where CUDA is absent; ``device_`` follows that mapping.
+    """
+
+    @property
+    def module_(self) -> torch.nn.Module:
+        """The trained torch module."""
+        return self.net_.module_
+
+    @property
+    def history_(self):
+        """The skorch ``History``: one record per epoch."""
+        return self.net_.history_
+
+    def __sklearn_is_fitted__(self) -> bool:
+        # check_is_fitted's own scan of vars() costs ~4 us a predict call.
+        return hasattr(self, "net_")
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if "net_" in state:
+            self.device_ = str(self.net_.device)
+
+
+class BaseNet(NetState, BaseEstimator):
     """Shared parameters, fit wiring and inference of the supervised nets.
 
     Subclasses (through the classifier / regressor halves) provide
@@ -146,28 +174,6 @@ class BaseNet(BaseEstimator):
         self.verbose = verbose
         self.warm_start = warm_start
         self.callbacks = callbacks
-
-    # -- fitted state ---------------------------------------------------------
-
-    @property
-    def module_(self) -> torch.nn.Module:
-        """The trained torch module."""
-        return self.net_.module_
-
-    @property
-    def history_(self):
-        """The skorch ``History``: one record per epoch."""
-        return self.net_.history_
-
-    def __sklearn_is_fitted__(self) -> bool:
-        # check_is_fitted's own scan of vars() costs ~4 us a predict call.
-        return hasattr(self, "net_")
-
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        if "net_" in state:
-            # skorch maps a CUDA-trained net to the CPU where CUDA is absent.
-            self.device_ = str(self.net_.device)
 
     # -- checks -------------------------------------------------------------
 

@@ -12,7 +12,7 @@ from sklearn.base import (
 from sklearn.utils import check_array, check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._base import resolve_device, seeded, to_tensor
+from ._base import NetState, resolve_device, seeded, to_tensor
 from ._compat import Interval, StrOptions, _fit_context
 from ._contrastive import MONITOR_ROWS, RBMNet, pseudo_log_likelihood
 from ._net import DivergedError, TensorData, num_threads, torch_threads
@@ -22,7 +22,7 @@ from .modules import RBM as RBMModule
 __all__ = ["RBM"]
 
 
-class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NetState, BaseEstimator):
     """Restricted Boltzmann machine with Bernoulli or Gaussian visible units.
 
     Trained by contrastive divergence (CD-k, or persistent PCD-k) with any
@@ -167,14 +167,6 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     # -- fitted state (views of the module, never stale) ---------------------
 
     @property
-    def module_(self) -> RBMModule:
-        return self.net_.module_
-
-    @property
-    def history_(self):
-        return self.net_.history_
-
-    @property
     def components_(self) -> np.ndarray:
         return self.module_.weight.detach().cpu().numpy().copy()
 
@@ -185,14 +177,6 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     @property
     def intercept_visible_(self) -> np.ndarray:
         return self.module_.visible_bias.detach().cpu().numpy().copy()
-
-    def __sklearn_is_fitted__(self) -> bool:
-        return hasattr(self, "net_")
-
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        if "net_" in state:
-            self.device_ = str(self.net_.device)
 
     # -- training -----------------------------------------------------------
 
