@@ -138,6 +138,9 @@ def test_bernoulli_rbm_api(digits01):
     assert set(np.unique(sample)) <= {0.0, 1.0}
     assert not np.array_equal(rbm.gibbs(X_test[:50]), rbm.gibbs(X_test[:50]))
     assert list(rbm.get_feature_names_out())[:2] == ["rbm0", "rbm1"]
+    frame = rbm.set_output(transform="pandas").transform(X_test)
+    assert list(frame.columns[:2]) == ["rbm0", "rbm1"]
+    rbm.set_output(transform="default")
     restored = pickle.loads(pickle.dumps(rbm))
     np.testing.assert_array_equal(restored.transform(X_test), h)
     rbm.partial_fit(X_test)
