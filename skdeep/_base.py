@@ -397,11 +397,10 @@ class BaseNet(NetState, BaseEstimator):
 
     # -- inference ----------------------------------------------------------
 
-    def _forward(self, X) -> torch.Tensor:
-        """The module's output for X, on the CPU, in evaluation mode."""
+    def _forward(self, X, *, features: bool = False) -> torch.Tensor:
+        """The module's output (or last hidden layer) for X, on the CPU."""
         check_is_fitted(self)
         X = self._check_X(X, reset=False)
-        net = self.net_
         Xt = to_tensor(X, torch.device(self.device_))
         with torch_threads(num_threads(min(len(X), 8192) * self._n_params)):
-            return net.predict_output(Xt).cpu()
+            return self.net_.predict_output(Xt, features=features).cpu()

@@ -69,7 +69,8 @@ class BatchIterator:
 
     One batch covering every row is the data itself; without shuffling the
     batches are views. ``min_batch=2`` folds a last batch of one row into the
-    one before it, since batch normalisation cannot train on a single row.
+    one before it, since batch normalisation cannot train on a single row
+    (``batch_size`` itself is at least ``min_batch``: the estimator checks).
     """
 
     def __init__(self, data, batch_size, shuffle, generator, min_batch=1):
@@ -291,16 +292,22 @@ class SkdeepNet(NeuralNet):
             self._record("valid_score", self.valid_score(output, y, weight), False)
         return loss
 
-    def predict_output(self, X: torch.Tensor, chunk_rows: int = 8192) -> torch.Tensor:
-        """Forward ``X`` in evaluation mode, in chunks that bound memory."""
+    def predict_output(
+        self, X: torch.Tensor, *, features: bool = False, chunk_rows: int = 8192
+    ) -> torch.Tensor:
+        """Forward ``X`` in evaluation mode, in chunks that bound memory.
+
+        ``features=True`` stops at the last hidden layer (``module_.features``).
+        """
         module = self.module_
         if module.training:  # eval() walks every submodule: not per call
             module.eval()
+        forward = module.features if features else module
         with torch.inference_mode():
             if len(X) <= chunk_rows:
-                return module(X)
+                return forward(X)
             chunks = range(0, len(X), chunk_rows)
-            return torch.cat([module(X[i : i + chunk_rows]) for i in chunks])
+            return torch.cat([forward(X[i : i + chunk_rows]) for i in chunks])
 
 
 def _weighted_mean(values, weight):

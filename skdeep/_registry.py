@@ -91,13 +91,6 @@ def get_activation(activation: str | type[nn.Module]) -> type[nn.Module]:
     return _lookup(ACTIVATIONS, activation, "activation")
 
 
-def default_learning_rate(optimizer: str | type[torch.optim.Optimizer]) -> float:
-    """The learning rate ``learning_rate=None`` stands for."""
-    if isinstance(optimizer, type):
-        return 0.001
-    return _lookup(OPTIMIZERS, optimizer, "optimizer").default_lr
-
-
 def make_optimizer(
     optimizer: str | type[torch.optim.Optimizer],
     param_groups: list[dict],

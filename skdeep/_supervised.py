@@ -6,7 +6,6 @@ subclasses one of them and adds ``_build_module`` and its own parameters.
 """
 
 import numpy as np
-import torch
 from scipy.special import expit, log_expit, log_softmax, softmax
 from sklearn.base import (
     ClassifierMixin,
@@ -16,9 +15,8 @@ from sklearn.base import (
 )
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
-from sklearn.utils.validation import check_is_fitted
 
-from ._base import BaseNet, to_tensor
+from ._base import BaseNet
 from ._compat import StrOptions, _check_sample_weight, _fit_context
 from ._registry import CLASSIFICATION_LOSSES, REGRESSION_LOSSES
 
@@ -63,13 +61,7 @@ class _SupervisedNet(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNet)
             The last hidden layer's activations (X itself for a net without
             hidden layers).
         """
-        check_is_fitted(self)
-        X = self._check_X(X, reset=False)
-        module = self.net_.module_
-        module.eval()
-        with torch.inference_mode():
-            features = module.features(to_tensor(X, torch.device(self.device_)))
-        return features.cpu().numpy()
+        return self._forward(X, features=True).numpy()
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
