@@ -19,7 +19,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
-from skorch.callbacks import EarlyStopping, ProgressBar
+from skorch.callbacks import Callback, EarlyStopping, ProgressBar
 
 from ._compat import Interval, StrOptions
 from ._net import DivergedError, SkdeepNet, TensorData, num_threads, torch_threads
@@ -30,6 +30,8 @@ __all__ = ["BaseNet", "NetState"]
 
 def to_tensor(array: np.ndarray, device: torch.device) -> torch.Tensor:
     """A tensor sharing ``array``'s memory on the CPU (no copy), else on ``device``."""
+    if any(stride < 0 for stride in array.strides):  # torch refuses them
+        array = np.ascontiguousarray(array)
     if array.flags.writeable:
         return torch.as_tensor(array, device=device)
     with warnings.catch_warnings():
@@ -272,6 +274,7 @@ class BaseNet(NetState, BaseEstimator):
                 f"{self.batch_size!r} with {len(train)} training samples."
             )
 
+        architecture = (sizes, dropout, self.activation, self.batch_norm)
         with seeded(seed, device):
             if reset:
                 module = self._build_module(
@@ -279,6 +282,9 @@ class BaseNet(NetState, BaseEstimator):
                 )
                 self._initialize_weights(module, X, seed)
                 self.net_ = self._make_net(module, batch_size)
+                self._architecture = architecture
+            elif not incremental:
+                self._restart_optimizer(architecture)
             net = self.net_
             net.batch_size = batch_size
             net.max_epochs = 1 if incremental else self.max_iter
@@ -299,6 +305,27 @@ class BaseNet(NetState, BaseEstimator):
         self._set_fitted_attributes(net, early_stopping)
         self._warn_if_not_converged(net, epochs_before, incremental)
         return self
+
+    def _restart_optimizer(self, architecture) -> None:
+        """A warm-start fit: same weights, a new optimizer and loss.
+
+        As ``MLPClassifier`` does, the optimizer starts afresh from the
+        current parameters (rate, momentum, alpha), so a warm-start schedule
+        of learning rates works; a different architecture cannot reuse the
+        weights and is refused.
+        """
+        if architecture != self._architecture:
+            raise ValueError(
+                "warm_start=True keeps the trained weights, so hidden_layer_sizes, "
+                "dropout, activation and batch_norm cannot change between fits; "
+                "set warm_start=False to train the new architecture."
+            )
+        net = self.net_
+        net.optimizer, net.lr = self.optimizer, self.learning_rate
+        net.momentum, net.weight_decay = self.momentum, self.alpha
+        net.criterion = self._criterion()
+        net.initialize_criterion()
+        net.initialize_optimizer()
 
     def _initialize_weights(self, module, X: np.ndarray, seed: int) -> None:
         """Start ``module`` from other weights than torch's default init."""
@@ -336,8 +363,16 @@ class BaseNet(NetState, BaseEstimator):
         ]
         if self.verbose >= 2:
             callbacks.append(("progress_bar", ProgressBar()))
+        extra = list(self.callbacks or [])
+        for item in extra:
+            callback = item[1] if isinstance(item, tuple) and len(item) == 2 else item
+            if not isinstance(callback, Callback):
+                raise TypeError(
+                    "callbacks must hold skorch Callback instances or "
+                    f"(name, Callback) pairs, got {item!r}."
+                )
         # Copies: fitting must not change the objects the user passed.
-        return callbacks + copy.deepcopy(list(self.callbacks or []))
+        return callbacks + copy.deepcopy(extra)
 
     def _split(self, data: TensorData, y, early_stopping: bool, seed: int):
         if not early_stopping:

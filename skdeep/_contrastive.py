@@ -74,18 +74,26 @@ class RBMNet(SkdeepNet):
     def _cd_step(self, v_data: torch.Tensor) -> None:
         rbm = self.module_
         p_data = rbm(v_data)
-        chain = self.chain_
-        if self.persistent and chain is not None and len(chain) == len(v_data):
-            h = chain.to(v_data.device)
+        rows = len(v_data)
+        # The persistent chain keeps the rows of a full batch; a short last
+        # batch runs on its first rows and writes them back.
+        chain = self.chain_ if self.persistent else None
+        if chain is not None and len(chain) >= rows:
+            chain = chain.to(v_data.device)
+            h = chain[:rows]
         else:
-            h = bernoulli(p_data)
+            chain, h = None, bernoulli(p_data)
         for step in range(self.cd_steps):
             v_model = rbm.sample_visible(h)
             p_model = rbm(v_model)
             if step < self.cd_steps - 1 or self.persistent:
                 h = bernoulli(p_model)
         if self.persistent:
-            self.chain_ = h
+            if chain is None:
+                chain = h
+            else:
+                chain[:rows] = h
+            self.chain_ = chain
         set_cd_gradients(rbm, v_data, p_data, v_model, p_model)
         self.optimizer_.step()
 

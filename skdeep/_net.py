@@ -192,7 +192,8 @@ class SkdeepNet(NeuralNet):
         per_sample = self.per_sample_criterion_(output, y)
         if per_sample.ndim > 1:
             per_sample = per_sample.flatten(1).mean(1)
-        return per_sample @ weight / weight.sum()
+        # A batch of zero-weight rows weighs nothing: loss 0, no gradient.
+        return per_sample @ weight / _positive(weight.sum())
 
     def valid_score(self, output, y, weight) -> float:
         """The validation score scikit-learn's estimator would report."""
@@ -265,7 +266,7 @@ class SkdeepNet(NeuralNet):
         else:
             sizes = torch.tensor(sizes, dtype=stacked.dtype, device=stacked.device)
         # The only device sync of the epoch.
-        return float(stacked @ sizes / sizes.sum())
+        return float(stacked @ sizes / _positive(sizes.sum()))
 
     def _train_batch(self, X, y, weight):
         """One optimisation step; returns the detached loss and batch weight."""
@@ -313,7 +314,12 @@ class SkdeepNet(NeuralNet):
 def _weighted_mean(values, weight):
     if weight is None:
         return values.mean(dim=0)
-    return torch.tensordot(weight, values, dims=1) / weight.sum()
+    return torch.tensordot(weight, values, dims=1) / _positive(weight.sum())
+
+
+def _positive(total: torch.Tensor) -> torch.Tensor:
+    """A sum of weights, kept from zero so that 0 / 0 gives 0, not NaN."""
+    return total.clamp_min(torch.finfo(total.dtype).tiny)
 
 
 def num_threads(step_work: float) -> int:

@@ -142,6 +142,13 @@ class NetClassifier(ClassifierMixin, _SupervisedNet):
                         f"class: {self.classes_[0]!r}."
                     )
             self.n_outputs_ = len(self.classes_)
+        elif classes is not None and not np.array_equal(
+            np.unique(classes), self.classes_
+        ):
+            raise ValueError(
+                f"classes={np.unique(classes).tolist()} differs from the classes "
+                f"of the first partial_fit call, {self.classes_.tolist()}."
+            )
         if self._multilabel:
             if y.ndim != 2 or y.shape[1] != len(self.classes_):
                 raise ValueError(

@@ -124,3 +124,37 @@ def test_diverging_loss_says_where_and_what_to_do():
 def test_early_stopping_on_too_few_samples():
     with pytest.raises(ValueError, match="cannot hold out validation_fraction"):
         fit(X=X[:3], y=y[:3], early_stopping=True)
+
+
+def test_zero_weight_batches_weigh_nothing():
+    weights = np.ones(40)
+    weights[:10] = 0  # the first batches are all zero-weight rows
+    fit(sample_weight=weights, batch_size=5, shuffle=False)
+    fit(sample_weight=weights, batch_size=1)
+    DNNRegressor(batch_size=1, max_iter=2).fit(X, X[:, 0], sample_weight=weights)
+
+
+def test_negative_strides_are_fine():
+    X32 = X.astype(np.float32)
+    clf = fit(X=X32[::-1], y=y[::-1])
+    assert clf.predict(X32[::-1]).shape == (40,)
+
+
+def test_warm_start_restarts_the_optimizer_not_the_architecture():
+    clf = fit(warm_start=True, learning_rate=1e-3)
+    clf.set_params(learning_rate=0.5, optimizer="sgd").fit(X, y)
+    assert clf.net_.optimizer_.param_groups[0]["lr"] == 0.5
+    assert type(clf.net_.optimizer_).__name__ == "SGD"
+    with pytest.raises(ValueError, match="cannot change between fits"):
+        clf.set_params(hidden_layer_sizes=(7,)).fit(X, y)
+
+
+def test_partial_fit_classes_cannot_change():
+    clf = DNNClassifier().partial_fit(X, y, classes=[0, 1])
+    with pytest.raises(ValueError, match=r"differs from the classes"):
+        clf.partial_fit(X, y, classes=[0, 1, 2])
+
+
+def test_callbacks_must_be_skorch_callbacks():
+    with pytest.raises(TypeError, match="skorch Callback"):
+        fit(callbacks=[1])

@@ -143,6 +143,8 @@ def test_bernoulli_rbm_api(digits01):
     rbm.set_output(transform="default")
     restored = pickle.loads(pickle.dumps(rbm))
     np.testing.assert_array_equal(restored.transform(X_test), h)
+    # The persistent chain keeps a full batch's rows past short last batches.
+    assert len(rbm.net_.chain_) == 10 and len(X_train) % 10 != 0
     rbm.partial_fit(X_test)
     assert rbm.n_iter_ == 4
 
