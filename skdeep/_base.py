@@ -22,7 +22,14 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_dat
 from skorch.callbacks import Callback, EarlyStopping, ProgressBar
 
 from ._compat import Interval, StrOptions
-from ._net import DivergedError, SkdeepNet, TensorData, num_threads, torch_threads
+from ._net import (
+    DivergedError,
+    SkdeepNet,
+    TensorData,
+    build_net,
+    num_threads,
+    torch_threads,
+)
 from ._registry import ACTIVATIONS, OPTIMIZERS
 
 __all__ = ["BaseNet", "NetState"]
@@ -331,18 +338,7 @@ class BaseNet(NetState, BaseEstimator):
         """Start ``module`` from other weights than torch's default init."""
 
     def _make_net(self, module, batch_size) -> SkdeepNet:
-        net = SkdeepNet(
-            module=module,
-            criterion=self._criterion(),
-            optimizer=self.optimizer,
-            lr=self.learning_rate,
-            batch_size=batch_size,
-            train_split=None,
-            verbose=self.verbose,
-            device=self.device_,
-        )
-        net.momentum = self.momentum
-        net.weight_decay = self.alpha
+        net = build_net(SkdeepNet, module, self._criterion(), self, batch_size)
         net.min_batch = 2 if self.batch_norm else 1
         return net.initialize()
 

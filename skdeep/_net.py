@@ -19,7 +19,14 @@ from skorch.callbacks import Callback, EpochTimer, PrintLog
 
 from ._registry import make_optimizer
 
-__all__ = ["BatchIterator", "DivergedError", "SkdeepNet", "TensorData", "num_threads"]
+__all__ = [
+    "BatchIterator",
+    "DivergedError",
+    "SkdeepNet",
+    "TensorData",
+    "build_net",
+    "num_threads",
+]
 
 _BATCH_EVENTS = ("on_batch_begin", "on_batch_end", "on_grad_computed")
 
@@ -309,6 +316,28 @@ class SkdeepNet(NeuralNet):
                 return forward(X)
             chunks = range(0, len(X), chunk_rows)
             return torch.cat([forward(X[i : i + chunk_rows]) for i in chunks])
+
+
+def build_net(net_class, module, criterion, estimator, batch_size):
+    """An initialised ``net_class`` configured from an estimator's parameters.
+
+    Reads the parameters every family shares: ``optimizer``,
+    ``learning_rate``, ``momentum``, ``alpha`` (weight decay), ``verbose``
+    and the resolved ``device_``.
+    """
+    net = net_class(
+        module=module,
+        criterion=criterion,
+        optimizer=estimator.optimizer,
+        lr=estimator.learning_rate,
+        batch_size=batch_size,
+        train_split=None,
+        verbose=estimator.verbose,
+        device=estimator.device_,
+    )
+    net.momentum = estimator.momentum
+    net.weight_decay = estimator.alpha
+    return net
 
 
 def _weighted_mean(values, weight):

@@ -15,7 +15,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ._base import NetState, resolve_device, seeded, to_tensor
 from ._compat import Interval, StrOptions, _fit_context
 from ._contrastive import MONITOR_ROWS, RBMNet, pseudo_log_likelihood
-from ._net import DivergedError, TensorData, num_threads, torch_threads
+from ._net import DivergedError, TensorData, build_net, num_threads, torch_threads
 from ._registry import OPTIMIZERS
 from .modules import RBM as RBMModule
 
@@ -265,18 +265,8 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NetState, BaseEstim
         return self
 
     def _make_net(self, n_features: int, batch_size: int) -> RBMNet:
-        net = RBMNet(
-            module=RBMModule(n_features, self.n_components, self.visible_units),
-            criterion=torch.nn.MSELoss,
-            optimizer=self.optimizer,
-            lr=self.learning_rate,
-            batch_size=batch_size,
-            train_split=None,
-            verbose=self.verbose,
-            device=self.device_,
-        )
-        net.momentum = self.momentum
-        net.weight_decay = self.alpha
+        module = RBMModule(n_features, self.n_components, self.visible_units)
+        net = build_net(RBMNet, module, torch.nn.MSELoss, self, batch_size)
         net.cd_steps = self.cd_steps
         net.persistent = self.persistent
         return net.initialize()
