@@ -1,15 +1,20 @@
-"""The estimator base every supervised net uses unchanged.
+"""The estimator base: the family contract and the one fit / predict skeleton.
 
-It validates with scikit-learn's machinery, turns X and y into tensors once,
-seeds everything from ``random_state``, builds the module of the family
-(``_build_module``), the optimizer and a :class:`~skdeep._net.SkdeepNet`,
-trains, and turns the skorch history into fitted attributes. The classifier
-and regressor halves live in ``_supervised.py``.
+:class:`TorchEstimator` is what every skdeep estimator shares (the RBM
+too): fitted state held by a skorch net, seeding, device, precision, the
+thread policy and a fit that leaves nothing half-done when it fails.
+:class:`BaseNet` is the contract of a supervised family: it declares every
+hook a family or a task half provides, and runs validation, tensors,
+training and inference for all of them. A family (``dnn.py``, ``cnn.py``,
+...) adds its parameters, its ``_architecture_params`` and
+``_build_module``; the task halves (``_supervised.py``) add target
+encoding, the loss and the prediction methods.
 """
 
 import contextlib
 import copy
 import warnings
+from abc import ABC, abstractmethod
 from numbers import Integral, Real
 
 import numpy as np
@@ -18,21 +23,48 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+from sklearn.utils.validation import (
+    check_consistent_length,
+    check_is_fitted,
+    column_or_1d,
+    validate_data,
+)
 from skorch.callbacks import Callback, EarlyStopping, ProgressBar
 
 from ._compat import Interval, StrOptions
-from ._net import (
-    DivergedError,
-    SkdeepNet,
-    TensorData,
-    build_net,
-    num_threads,
-    torch_threads,
-)
-from ._registry import ACTIVATIONS, OPTIMIZERS
+from ._net import SkdeepNet, TensorData, build_net, num_threads, torch_threads
+from ._registry import ACTIVATIONS, LR_SCHEDULES, OPTIMIZERS, make_lr_schedule
+from .modules import FeatureModule
 
-__all__ = ["BaseNet", "NetState"]
+__all__ = [
+    "FLOAT_DTYPES",
+    "BaseNet",
+    "TorchEstimator",
+    "preserved_dtypes",
+    "restored_on_error",
+    "set_params_from",
+]
+
+# validate_data keeps float32 and float64 and turns anything else to float64.
+FLOAT_DTYPES = (np.float64, np.float32)
+_TORCH_DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+
+def preserved_dtypes(dtype: str | None) -> list[str]:
+    """The ``preserves_dtype`` tag: X's float precision, unless ``dtype`` forces one."""
+    return ["float64", "float32"] if dtype is None else [dtype]
+
+
+def set_params_from(estimator, params: dict) -> None:
+    """Store an ``__init__``'s arguments unchanged: ``set_params_from(self, locals())``.
+
+    Every estimator keeps its explicit ``__init__`` signature (scikit-learn
+    reads its parameters from it) and stores them with this one line instead
+    of a forwarding chain repeated in each family.
+    """
+    for name, value in params.items():
+        if name not in ("self", "__class__"):
+            setattr(estimator, name, value)
 
 
 def to_tensor(array: np.ndarray, device: torch.device) -> torch.Tensor:
@@ -72,12 +104,40 @@ def seeded(seed: int, device: torch.device):
         yield
 
 
-class NetState:
-    """Fitted state held by a skorch net ``net_``: shared by every estimator.
+@contextlib.contextmanager
+def restored_on_error(estimator, *, copied=()):
+    """If the block raises, restore ``estimator``'s attributes as they were.
 
-    ``module_`` and ``history_`` are views of ``net_``, so a pickle holds the
-    weights once, through skorch's path that maps CUDA tensors to the CPU
-    where CUDA is absent; ``device_`` follows that mapping.
+    Attributes named in ``copied`` are changed in place by the block, so a
+    deep copy of them is kept instead of a reference.
+    """
+    before = dict(vars(estimator))
+    for name in copied:
+        if name in before:
+            before[name] = copy.deepcopy(before[name])
+    try:
+        yield
+    except Exception:
+        vars(estimator).clear()
+        vars(estimator).update(before)
+        raise
+
+
+class TorchEstimator(BaseEstimator):
+    """What every skdeep estimator shares.
+
+    * Fitted state held by a skorch net ``net_``: ``module_`` and
+      ``history_`` are views of it, so a pickle holds the weights once,
+      through skorch's path that maps CUDA tensors to the CPU where CUDA is
+      absent (``device_`` follows that mapping).
+    * :meth:`_start_fit`: the generator every fit call draws its seed from
+      (``random_state``), the device, and the precision.
+    * :meth:`_fit_call`: a fit that puts the estimator back as it was if it
+      raises (a diverged ``warm_start`` fit or ``partial_fit`` keeps the old
+      model), and :func:`seeded` / the thread policy around training.
+
+    Subclasses declare ``device``, ``random_state`` and, optionally,
+    ``dtype`` parameters.
     """
 
     @property
@@ -99,15 +159,72 @@ class NetState:
         if "net_" in state:
             self.device_ = str(self.net_.device)
 
+    def _start_fit(self, reset: bool, X_dtype=np.float64) -> tuple[int, torch.device]:
+        """This call's seed and the device; on a fresh fit, also the precision.
 
-class BaseNet(NetState, BaseEstimator):
-    """Shared parameters, fit wiring and inference of the supervised nets.
+        ``dtype=None`` follows X on the CPU as scikit-learn does (float32
+        stays float32, anything else is float64); on an accelerator it is
+        float32, where float64 is many times slower.
+        """
+        if reset:
+            self._seeds = check_random_state(self.random_state)
+            device = resolve_device(self.device)
+            self.device_ = str(device)
+            dtype = getattr(self, "dtype", None)
+            if dtype is None:
+                on_cpu = device.type == "cpu"
+                dtype = "float64" if on_cpu and X_dtype != np.float32 else "float32"
+            self._dtype = np.dtype(dtype)
+        seed = int(self._seeds.randint(np.iinfo(np.int32).max))
+        return seed, torch.device(self.device_)
 
-    Subclasses (through the classifier / regressor halves) provide
-    ``_build_module(input_shape, n_outputs, hidden_sizes, dropout)``,
-    ``_encode_y``, the criterion and the validation score; a family may
-    override ``_check_X`` to reshape inputs (images, sequences) and
-    ``_initialize_weights`` to start from pretrained weights (DBN).
+    @property
+    def _torch_dtype(self) -> torch.dtype:
+        return _TORCH_DTYPES[self._dtype.name]
+
+    def _fit_call(self, *, continuing: bool):
+        """Run a fit; if it raises, put the estimator back as before the call.
+
+        ``continuing`` (warm start, ``partial_fit``) means the fitted net is
+        trained in place, so it is copied first; a fresh fit builds a new
+        net, and only the attributes need restoring.
+        """
+        return restored_on_error(self, copied=("net_",) if continuing else ())
+
+    def _to_data(self, inputs: tuple, device: torch.device, y=None, weight=None):
+        """The inputs (``(X,)`` or ``(X, lengths)``) as tensors on ``device``."""
+        X = inputs[0].astype(self._dtype, copy=False)
+        tensors = [to_tensor(X, device)]
+        lengths = None
+        if len(inputs) > 1:
+            lengths = torch.as_tensor(inputs[1], dtype=torch.int64)
+            tensors.append(lengths.to(device))
+        return TensorData(
+            tensors,
+            None if y is None else to_tensor(y, device),
+            None if weight is None else to_tensor(weight, device),
+            lengths=lengths,
+        )
+
+
+class BaseNet(TorchEstimator, ABC):
+    """The contract of a supervised family, and its fit / predict skeleton.
+
+    A family provides:
+
+    * ``_architecture_params``: the names of the parameters that shape the
+      module. A ``warm_start`` fit or ``partial_fit`` refuses a change of
+      any of them (the trained weights would not fit the new module).
+    * :meth:`_build_module`: the torch module (a
+      :class:`~skdeep.modules.FeatureModule`) for an input shape and an
+      output width, from the family's own parameters.
+    * optionally :meth:`_check_X` (how X is read: tables, images,
+      sequences) and :meth:`_initialize_weights` (a start other than
+      torch's default initialisation, e.g. DBN pretraining).
+
+    A task half (classifier, regressor) provides :meth:`_encode_y`,
+    :meth:`_criterion`, :meth:`_score_name`, :meth:`_sample_weight`,
+    ``_y_numeric`` and ``_stratify``.
     """
 
     _parameter_constraints: dict = {
@@ -132,6 +249,8 @@ class BaseNet(NetState, BaseEstimator):
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
+        "lr_schedule": [StrOptions(set(LR_SCHEDULES)), None],
+        "dtype": [StrOptions(set(_TORCH_DTYPES)), None],
         "device": [str, torch.device],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -139,50 +258,59 @@ class BaseNet(NetState, BaseEstimator):
         "callbacks": [list, None],
     }
 
-    def __init__(
-        self,
-        *,
-        hidden_layer_sizes,
-        activation,
-        dropout,
-        batch_norm,
-        optimizer,
-        learning_rate,
-        momentum,
-        alpha,
-        batch_size,
-        max_iter,
-        shuffle,
-        early_stopping,
-        validation_fraction,
-        n_iter_no_change,
-        tol,
-        device,
-        random_state,
-        verbose,
-        warm_start,
-        callbacks,
-    ):
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.dropout = dropout
-        self.batch_norm = batch_norm
-        self.optimizer = optimizer
-        self.learning_rate = learning_rate
-        self.momentum = momentum
-        self.alpha = alpha
-        self.batch_size = batch_size
-        self.max_iter = max_iter
-        self.shuffle = shuffle
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.tol = tol
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
-        self.warm_start = warm_start
-        self.callbacks = callbacks
+    #: Parameters that shape the module (the warm-start check compares them).
+    _architecture_params: tuple[str, ...] = (
+        "hidden_layer_sizes",
+        "activation",
+        "dropout",
+        "batch_norm",
+    )
+
+    # -- the family's hooks -----------------------------------------------------
+
+    @abstractmethod
+    def _build_module(self, input_shape: tuple, n_outputs: int) -> FeatureModule:
+        """The untrained module for inputs of ``input_shape`` (one sample's
+        shape, e.g. ``(n_features,)``, ``(C, H, W)``, ``(T, F)``) and
+        ``n_outputs`` outputs, from the family's parameters."""
+
+    def _check_X(self, X, *, reset: bool) -> tuple[np.ndarray, ...]:
+        """X validated and shaped for the module: ``(X,)`` or ``(X, lengths)``.
+
+        The default reads 2-D tables. A single-row predict of a plain finite
+        float ndarray skips ``validate_data`` (~100 us, several times a small
+        net's forward pass); anything else, and every error, goes through it.
+        """
+        if not reset and self._is_plain_input(X) and np.isfinite(X).all():
+            return (X,)
+        return (validate_data(self, X, reset=reset, dtype=FLOAT_DTYPES),)
+
+    def _initialize_weights(self, module, data: TensorData, seed: int) -> None:
+        """Start ``module`` from other weights than torch's default init.
+
+        ``data`` holds the training rows as tensors on the training device.
+        """
+
+    # -- the task's hooks -----------------------------------------------------
+
+    _y_numeric: bool
+    _stratify: bool
+
+    @abstractmethod
+    def _encode_y(self, y, *, reset: bool, classes=None) -> np.ndarray:
+        """Targets as the criterion wants them; sets ``n_outputs_`` on reset."""
+
+    @abstractmethod
+    def _criterion(self) -> type[torch.nn.Module]:
+        """The loss class (mean reduction; ``reduction="none"`` must work)."""
+
+    @abstractmethod
+    def _score_name(self) -> str:
+        """The validation score (``"accuracy"``, ``"r2"``...)."""
+
+    @abstractmethod
+    def _sample_weight(self, sample_weight, X, y) -> np.ndarray | None:
+        """Per-sample weights (``None``: all equal, the faster loss)."""
 
     # -- checks -------------------------------------------------------------
 
@@ -193,9 +321,10 @@ class BaseNet(NetState, BaseEstimator):
             raise ValueError(
                 f"hidden_layer_sizes must hold positive integers, got {sizes!r}."
             )
-        return sizes
+        return tuple(int(s) for s in sizes)
 
     def _dropout_rates(self, n_layers: int) -> float | list[float]:
+        """``dropout`` as one rate, or one per hidden layer of the dense head."""
         if isinstance(self.dropout, Real):
             return float(self.dropout)
         rates = [float(r) for r in self.dropout]
@@ -206,44 +335,29 @@ class BaseNet(NetState, BaseEstimator):
             )
         return rates
 
-    def _check_X(self, X, *, reset: bool) -> np.ndarray:
-        """Validate X alone (prediction time); families reshape here."""
-        if not reset and self._is_plain_input(X):
-            X = X.astype(np.float32, copy=False)
-            if np.isfinite(X).all():
-                return X
-        return validate_data(self, X, reset=reset, dtype=np.float32)
-
     def _is_plain_input(self, X) -> bool:
-        """Whether X needs none of ``validate_data``'s conversions.
-
-        ``validate_data`` costs ~100 us, four times a small net's forward
-        pass, so a single-row predict skips it for a finite float ndarray of
-        the fitted width when no feature names were seen. Anything else
-        (and any error message) goes through ``validate_data``.
-        """
+        """Whether X needs none of ``validate_data``'s conversions."""
         return (
             type(X) is np.ndarray
-            and X.dtype in (np.float32, np.float64)
+            and X.dtype in FLOAT_DTYPES
             and X.ndim == 2
             and X.shape[0] > 0
             and X.shape[1] == self.n_features_in_
             and not hasattr(self, "feature_names_in_")
         )
 
-    def _check_X_y(self, X, y, *, reset: bool):
-        X, y = validate_data(
+    def _check_y(self, y, n_samples: int) -> np.ndarray:
+        y = validate_data(
             self,
-            X,
-            y,
-            reset=reset,
-            dtype=np.float32,
+            X="no_validation",
+            y=y,
             multi_output=True,
             y_numeric=self._y_numeric,
         )
+        check_consistent_length(np.empty((n_samples, 0)), y)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
-        return X, y
+        return y
 
     def _batch_size(self, n_samples: int) -> int:
         if self.batch_size == "auto":
@@ -252,26 +366,34 @@ class BaseNet(NetState, BaseEstimator):
             return n_samples
         return min(self.batch_size, n_samples)
 
+    def _architecture(self) -> dict:
+        return {
+            name: _frozen(getattr(self, name)) for name in self._architecture_params
+        }
+
     # -- training -----------------------------------------------------------
 
     def _fit(self, X, y, sample_weight=None, *, incremental: bool, classes=None):
-        reset = not hasattr(self, "net_") or not (incremental or self.warm_start)
-        sizes = self._hidden_sizes()
-        dropout = self._dropout_rates(len(sizes))
-        X, y = self._check_X_y(X, y, reset=reset)
-        targets = self._encode_y(y, reset=reset, classes=classes)
-        weight = self._sample_weight(sample_weight, X, y)
-        if reset:
-            self._seeds = check_random_state(self.random_state)
-            self.device_ = str(resolve_device(self.device))
-        device = torch.device(self.device_)
-        seed = int(self._seeds.randint(np.iinfo(np.int32).max))
+        reset = not (hasattr(self, "net_") and (incremental or self.warm_start))
+        if not reset:
+            self._check_same_architecture()
+        with self._fit_call(continuing=not reset):
+            inputs = self._check_X(X, reset=reset)
+            y = self._check_y(y, len(inputs[0]))
+            targets = self._encode_y(y, reset=reset, classes=classes)
+            weight = self._sample_weight(sample_weight, inputs[0], y)
+            seed, device = self._start_fit(reset, inputs[0].dtype)
+            if targets.dtype.kind == "f":
+                targets = targets.astype(self._dtype, copy=False)
+            if weight is not None:
+                weight = weight.astype(self._dtype, copy=False)
+            data = self._to_data(inputs, device, targets, weight)
+            with seeded(seed, device):
+                self._train(data, y, seed, reset, incremental)
+        return self
+
+    def _train(self, data: TensorData, y, seed: int, reset: bool, incremental: bool):
         early_stopping = self.early_stopping and not incremental
-        data = TensorData(
-            to_tensor(X, device),
-            to_tensor(targets, device),
-            None if weight is None else to_tensor(weight, device),
-        )
         train, valid = self._split(data, y, early_stopping, seed)
         batch_size = self._batch_size(len(train))
         if self.batch_norm and batch_size < 2:
@@ -280,62 +402,55 @@ class BaseNet(NetState, BaseEstimator):
                 f"normalisation cannot train on one row); got batch_size="
                 f"{self.batch_size!r} with {len(train)} training samples."
             )
-
-        architecture = (sizes, dropout, self.activation, self.batch_norm)
-        with seeded(seed, device):
-            if reset:
-                module = self._build_module(
-                    X.shape[1:], self.n_outputs_, sizes, dropout
-                )
-                self._initialize_weights(module, X, seed)
-                self.net_ = self._make_net(module, batch_size)
-                self._architecture = architecture
-            elif not incremental:
-                self._restart_optimizer(architecture)
-            net = self.net_
-            net.batch_size = batch_size
-            net.max_epochs = 1 if incremental else self.max_iter
-            net.shuffle = self.shuffle
-            net.score = self._score_name() if early_stopping else None
-            net.generator = torch.Generator().manual_seed(seed)
-            net.callbacks = self._callbacks(early_stopping)
-            net.initialize_callbacks()
-            work = batch_size * sum(p.numel() for p in net.module_.parameters())
-            epochs_before = len(net.history)
-            try:
-                with torch_threads(num_threads(work)):
-                    net.partial_fit((train, valid))
-            except DivergedError:
-                # A diverged net is no model: leave the estimator unfitted.
-                del self.net_
-                raise
+        if reset:
+            input_shape = tuple(data.inputs[0].shape[1:])
+            module = self._build_module(input_shape, self.n_outputs_)
+            module = module.to(self._torch_dtype)
+            self._initialize_weights(module, data, seed)
+            self.net_ = self._make_net(module, batch_size)
+            self._fitted_architecture = self._architecture()
+        elif not incremental:
+            self._restart_optimizer()
+        net = self.net_
+        net.batch_size = batch_size
+        net.max_epochs = 1 if incremental else self.max_iter
+        net.shuffle = self.shuffle
+        net.score = self._score_name() if early_stopping else None
+        net.generator = torch.Generator().manual_seed(seed)
+        # A family knob (RNN) the shared loop applies.
+        net.clip_grad_norm = getattr(self, "clip_grad_norm", None)
+        net.callbacks = self._callbacks(early_stopping)
+        net.initialize_callbacks()
+        self._cost = net.module_.cost_per_sample()
+        epochs_before = len(net.history)
+        with torch_threads(num_threads(batch_size * self._cost)):
+            net.partial_fit((train, valid))
         self._set_fitted_attributes(net, early_stopping)
         self._warn_if_not_converged(net, epochs_before, incremental)
-        return self
 
-    def _restart_optimizer(self, architecture) -> None:
+    def _check_same_architecture(self) -> None:
+        now = self._architecture()
+        changed = [k for k, v in now.items() if self._fitted_architecture[k] != v]
+        if changed:
+            raise ValueError(
+                f"warm_start=True and partial_fit keep the trained weights, so "
+                f"{', '.join(changed)} cannot change between fits; set "
+                "warm_start=False (or fit anew) to train the new architecture."
+            )
+
+    def _restart_optimizer(self) -> None:
         """A warm-start fit: same weights, a new optimizer and loss.
 
         As ``MLPClassifier`` does, the optimizer starts afresh from the
         current parameters (rate, momentum, alpha), so a warm-start schedule
-        of learning rates works; a different architecture cannot reuse the
-        weights and is refused.
+        of learning rates works.
         """
-        if architecture != self._architecture:
-            raise ValueError(
-                "warm_start=True keeps the trained weights, so hidden_layer_sizes, "
-                "dropout, activation and batch_norm cannot change between fits; "
-                "set warm_start=False to train the new architecture."
-            )
         net = self.net_
         net.optimizer, net.lr = self.optimizer, self.learning_rate
         net.momentum, net.weight_decay = self.momentum, self.alpha
         net.criterion = self._criterion()
         net.initialize_criterion()
         net.initialize_optimizer()
-
-    def _initialize_weights(self, module, X: np.ndarray, seed: int) -> None:
-        """Start ``module`` from other weights than torch's default init."""
 
     def _make_net(self, module, batch_size) -> SkdeepNet:
         net = build_net(SkdeepNet, module, self._criterion(), self, batch_size)
@@ -357,6 +472,16 @@ class BaseNet(NetState, BaseEstimator):
                 ),
             )
         ]
+        if self.lr_schedule is not None:
+            schedule = make_lr_schedule(
+                self.lr_schedule,
+                monitor=monitor,
+                lower_is_better=not early_stopping,
+                max_iter=self.max_iter,
+                patience=self.n_iter_no_change,
+                tol=self.tol,
+            )
+            callbacks.append(("lr_schedule", schedule))
         if self.verbose >= 2:
             callbacks.append(("progress_bar", ProgressBar()))
         extra = list(self.callbacks or [])
@@ -387,11 +512,7 @@ class BaseNet(NetState, BaseEstimator):
                 f"early_stopping=True cannot hold out validation_fraction="
                 f"{self.validation_fraction} of {n} samples: {exc}"
             ) from None
-        device = data.X.device
-        return (
-            data.subset(torch.as_tensor(train, device=device)),
-            data.subset(torch.as_tensor(valid, device=device)),
-        )
+        return data.subset(torch.as_tensor(train)), data.subset(torch.as_tensor(valid))
 
     def _set_fitted_attributes(self, net, early_stopping: bool):
         history = net.history
@@ -410,7 +531,6 @@ class BaseNet(NetState, BaseEstimator):
             self.best_validation_score_ = None
             self.best_loss_ = min(self.loss_curve_)
         self._n_features_out = net.module_.n_features_out
-        self._n_params = sum(p.numel() for p in net.module_.parameters())
         net.module_.eval()
 
     def _warn_if_not_converged(self, net, epochs_before: int, incremental: bool):
@@ -423,15 +543,25 @@ class BaseNet(NetState, BaseEstimator):
             f"{type(self).__name__}: maximum iterations ({self.max_iter}) reached "
             "and the optimization hasn't converged yet.",
             ConvergenceWarning,
-            stacklevel=5,  # the caller of fit, past _fit_context
+            stacklevel=6,  # the caller of fit, past _fit_context
         )
 
     # -- inference ----------------------------------------------------------
 
     def _forward(self, X, *, features: bool = False) -> torch.Tensor:
-        """The module's output (or last hidden layer) for X, on the CPU."""
+        """The module's output (or ``embed``, its features) for X, on the CPU."""
         check_is_fitted(self)
-        X = self._check_X(X, reset=False)
-        Xt = to_tensor(X, torch.device(self.device_))
-        with torch_threads(num_threads(min(len(X), 8192) * self._n_params)):
-            return self.net_.predict_output(Xt, features=features).cpu()
+        inputs = self._check_X(X, reset=False)
+        data = self._to_data(inputs, torch.device(self.device_))
+        work = min(len(data), 8192) * self._cost
+        with torch_threads(num_threads(work)):
+            return self.net_.infer(data, features=features).cpu()
+
+
+def _frozen(value):
+    """A value comparable with ``==`` (arrays and lists become tuples)."""
+    if isinstance(value, np.ndarray):
+        return tuple(value.tolist())
+    if isinstance(value, list | tuple):
+        return tuple(_frozen(v) for v in value)
+    return value

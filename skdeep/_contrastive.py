@@ -33,7 +33,8 @@ class RBMNet(SkdeepNet):
     """Trains ``module_`` (an :class:`~skdeep.modules.RBM`) by CD-k / PCD-k.
 
     ``partial_fit`` takes ``X=(train, monitor)``: a :class:`TensorData`
-    with the training rows, and a tensor of rows for the monitoring curve.
+    with the training rows (inputs ``(v,)``), and a tensor of rows for the
+    monitoring curve.
     The estimator sets ``cd_steps`` and ``persistent``.
     """
 
@@ -46,7 +47,7 @@ class RBMNet(SkdeepNet):
             return
         if training:
             self.module_.train()
-            for v_data, _, _ in iterator:
+            for (v_data,), _, _ in iterator:
                 self._cd_step(v_data)
             return
         error, pll = self.monitor(iterator)
@@ -55,8 +56,7 @@ class RBMNet(SkdeepNet):
             self._record("pseudo_likelihood", pll, lower_is_better=False)
         if not math.isfinite(error):
             raise DivergedError(
-                f"The reconstruction error became {error} at epoch "
-                f"{len(self.history)}: training diverged. Use a lower learning_rate."
+                "reconstruction error", error, len(self.history), self.divergence_hint
             )
 
     def get_iterator(self, dataset, training=False):

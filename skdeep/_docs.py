@@ -57,6 +57,19 @@ dropout : float or sequence of float, default=0.0
         Epochs without an improvement of at least ``tol`` before stopping.
     tol : float, default=1e-4
         Smallest change of the monitored loss or score that counts.
+    lr_schedule : {"plateau", "cosine", "step"} or None, default=None
+        How the learning rate changes over the epochs: ``None`` keeps it;
+        ``"plateau"`` divides it by 5 when the monitored value (validation
+        score with ``early_stopping``, else training loss) has not improved
+        by ``tol`` for half of ``n_iter_no_change`` epochs; ``"cosine"``
+        anneals it to zero over ``max_iter`` epochs; ``"step"`` divides it
+        by 10 after each third of ``max_iter``. The rate of each epoch is in
+        ``history_[:, "lr"]``.
+    dtype : {"float32", "float64"} or None, default=None
+        Precision of training and outputs. ``None`` follows X as
+        scikit-learn does: float32 X trains in float32 (the fast path),
+        anything else in float64; on CUDA, ``None`` means float32, where
+        float64 is many times slower.
     device : str or torch.device, default="auto"
         Where to train: ``"auto"`` is CUDA when available, else the CPU.
     random_state : int, RandomState instance or None, default=None
@@ -83,13 +96,17 @@ hidden_layer_sizes : tuple of int, default=(256, 128)
         trains the same network from a random start.
     pretrain_max_iter : int, default=10
         Epochs of each RBM.
-    pretrain_learning_rate : float, default=0.1
-        SGD step size of the RBMs (PCD-1).
+    pretrain_learning_rate : float or None, default=None
+        SGD step size of the RBMs (PCD-1); ``None`` is 0.1 for Bernoulli and
+        0.01 for Gaussian visible units.
     pretrain_batch_size : int, default=10
         Rows per RBM update.
-    visible_units : {{"bernoulli", "gaussian"}}, default="bernoulli"
-        First RBM's visible units: Bernoulli for X in [0, 1], Gaussian for
-        standardised X."""
+    visible_units : {{"auto", "bernoulli", "gaussian"}}, default="auto"
+        First RBM's visible units: Bernoulli for X in [0, 1], Gaussian
+        (standardised inside the RBM) for real-valued X; ``"auto"`` picks
+        by the range of the training X. Pretraining reads the rows in an
+        order set by their values, an integer ``sample_weight`` repeating a
+        row (a fractional part adds a copy with that probability)."""
 
 NET_ATTRIBUTES = """\
 n_features_in_ : int
@@ -130,8 +147,14 @@ Training steps below 1e7 multiply-adds (``batch_size`` times the number
     exactly under the same thread setting."""
 
 
-def fill_doc(cls):
-    """Fill the ``{fragment}`` fields of a class docstring."""
+def fill_doc(cls=None, **fragments):
+    """Fill the ``{fragment}`` fields of a class docstring.
+
+    ``@fill_doc`` uses the shared fragments; ``@fill_doc(name=text, ...)``
+    adds a family's own.
+    """
+    if cls is None:
+        return lambda cls: fill_doc(cls, **fragments)
     cls.__doc__ = cls.__doc__.format(
         activation_names=ACTIVATION_NAMES,
         mlp_params=MLP_PARAMS,
@@ -139,5 +162,6 @@ def fill_doc(cls):
         net_params=NET_PARAMS,
         net_attributes=NET_ATTRIBUTES,
         threads_note=THREADS_NOTE,
+        **fragments,
     )
     return cls

@@ -37,9 +37,31 @@ _BATCH_EVENTS = ("on_batch_begin", "on_batch_end", "on_grad_computed")
 # big risk it; smaller ones stay immune.
 SMALL_STEP_WORK = 10_000_000
 
+# Training diverged when an epoch's loss exceeds this many times the loss at
+# the weights the fit call started from (or is not finite): far beyond any
+# noisy epoch, and reached within a few epochs by a real blow-up.
+EXPLOSION = 1e4
+
 
 class DivergedError(ValueError):
-    """The training loss became NaN or infinite."""
+    """Training diverged: a monitored loss became NaN or infinite, or the
+    training loss exceeded ``EXPLOSION`` times its value at the start.
+
+    Attributes
+    ----------
+    quantity : str
+        What diverged (``"train loss"``, ``"reconstruction error"``...).
+    value : float
+        Its value.
+    epoch : int
+        The epoch (1-based, counted over the estimator's life).
+    """
+
+    def __init__(self, quantity: str, value: float, epoch: int, hint: str):
+        self.quantity, self.value, self.epoch = quantity, value, epoch
+        super().__init__(
+            f"The {quantity} became {value} at epoch {epoch}: training diverged. {hint}"
+        )
 
 
 class TensorData:
@@ -47,28 +69,63 @@ class TensorData:
 
     Parameters
     ----------
-    X, y : torch.Tensor
-        All training rows.
+    inputs : tuple of torch.Tensor
+        The module's inputs for all rows, first dimension the sample:
+        ``(X,)``, or ``(X, lengths)`` for right-padded sequences.
+    y : torch.Tensor or None
+        Targets of all rows.
     weight : torch.Tensor or None
         Per-sample weights; ``None`` when all are equal.
     rows : torch.Tensor or None
         Indices of this split's rows, or ``None`` for all of them (no copy).
+    lengths : torch.Tensor or None
+        Sequence lengths on the CPU, for padded sequences: a batch is then
+        trimmed to its longest row (on the host, so no device sync).
     """
 
-    def __init__(self, X, y, weight=None, rows=None):
-        self.X, self.y, self.weight, self.rows = X, y, weight, rows
+    def __init__(self, inputs, y=None, weight=None, rows=None, lengths=None):
+        self.inputs, self.y, self.weight = tuple(inputs), y, weight
+        self.rows, self.lengths = rows, lengths
+
+    @property
+    def device(self) -> torch.device:
+        return self.inputs[0].device
 
     def __len__(self) -> int:
-        return len(self.X) if self.rows is None else len(self.rows)
+        return len(self.inputs[0]) if self.rows is None else len(self.rows)
 
     def subset(self, rows: torch.Tensor) -> "TensorData":
-        return TensorData(self.X, self.y, self.weight, rows)
+        """The same tensors, restricted to ``rows`` (CPU indices)."""
+        return TensorData(self.inputs, self.y, self.weight, rows, self.lengths)
 
-    def take(self, index):
-        """``(X, y, weight)`` of the given rows (a slice is a view)."""
+    def take(self, index, host_index=None) -> tuple:
+        """``(inputs, y, weight)`` of the given rows (a slice is a view).
+
+        ``index`` lives on the data's device; ``host_index`` is the same
+        rows on the CPU (defaults to ``index``), for trimming padded rows.
+        """
+        inputs = tuple(t[index] for t in self.inputs)
+        if self.lengths is not None:
+            lengths = self.lengths[index if host_index is None else host_index]
+            longest = int(lengths.max()) if len(lengths) else 0
+            inputs = (inputs[0][:, :longest], *inputs[1:])
         y = None if self.y is None else self.y[index]
         w = None if self.weight is None else self.weight[index]
-        return self.X[index], y, w
+        return inputs, y, w
+
+    def chunks(self, rows: int) -> Iterator[tuple]:
+        """``take`` of successive chunks of at most ``rows`` rows, in order."""
+        order, device = self.rows, self.device
+        n = len(self)
+        if order is None and n <= rows:
+            yield self.take(slice(None))
+            return
+        for start in range(0, n, rows):
+            if order is None:
+                yield self.take(slice(start, start + rows))
+            else:
+                host = order[start : start + rows]
+                yield self.take(host.to(device, non_blocking=True), host)
 
 
 class BatchIterator:
@@ -78,6 +135,8 @@ class BatchIterator:
     batches are views. ``min_batch=2`` folds a last batch of one row into the
     one before it, since batch normalisation cannot train on a single row
     (``batch_size`` itself is at least ``min_batch``: the estimator checks).
+    The order is drawn on the CPU from ``generator``, so it does not depend
+    on the device.
     """
 
     def __init__(self, data, batch_size, shuffle, generator, min_batch=1):
@@ -100,18 +159,22 @@ class BatchIterator:
     def __iter__(self) -> Iterator[tuple]:
         data, bounds = self.data, self._bounds()
         if len(bounds) == 1 and data.rows is None:
-            yield data.X, data.y, data.weight
+            yield data.take(slice(None))
             return
         if self.shuffle:
             order = torch.randperm(len(data), generator=self.generator)
-            order = order.to(data.X.device, non_blocking=True)
             if data.rows is not None:
                 order = data.rows[order]
         else:
             order = data.rows
+        device_order = None
+        if order is not None:
+            device_order = order.to(data.device, non_blocking=True)
         for start, stop in bounds:
-            index = slice(start, stop) if order is None else order[start:stop]
-            yield data.take(index)
+            if order is None:
+                yield data.take(slice(start, stop))
+            else:
+                yield data.take(device_order[start:stop], order[start:stop])
 
 
 def _listens_to_batches(callback) -> bool:
@@ -132,11 +195,17 @@ class SkdeepNet(NeuralNet):
       default), ``momentum`` and ``weight_decay`` (applied to weights only);
     * ``score`` (``"accuracy"``, ``"subset_accuracy"``, ``"r2"`` or ``None``)
       for the validation split;
-    * ``shuffle``, ``min_batch`` and ``generator`` for the batches.
+    * ``shuffle``, ``min_batch`` and ``generator`` for the batches;
+    * ``clip_grad_norm``: clip the gradients' global norm before each step;
+    * ``divergence_hint``: what the error says to do when the loss diverges.
+
+    Each epoch records ``train_loss`` (and ``valid_loss`` / ``valid_score``)
+    and ``lr``, the learning rate the epoch trained with.
     """
 
     momentum = 0.9
     weight_decay = 0.0
+    clip_grad_norm = None
     score = None
     shuffle = True
     min_batch = 1
@@ -217,6 +286,7 @@ class SkdeepNet(NeuralNet):
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         self.batch_events_ = any(_listens_to_batches(cb) for _, cb in self.callbacks_)
+        self.start_loss_ = None  # the loss at the weights this call starts from
 
     def get_split_datasets(self, X, y=None, **fit_params):
         return X
@@ -232,16 +302,20 @@ class SkdeepNet(NeuralNet):
         if iterator is None:
             return
         if training:
-            loss = self._train_epoch(iterator)
+            loss, first = self._train_epoch(iterator)
+            if self.start_loss_ is None:
+                self.start_loss_ = first
+            self.history.record("lr", self.optimizer_.param_groups[0]["lr"])
         else:
             loss = self._valid_epoch(iterator)
         self._record(prefix + "_loss", loss, lower_is_better=True)
-        if not math.isfinite(loss):
-            epoch = len(self.history)
+        exploded = training and loss > EXPLOSION * max(self.start_loss_, 1e-3)
+        if not math.isfinite(loss) or exploded:
             raise DivergedError(
-                f"The {prefix} loss became {loss} at epoch {epoch}: training "
-                "diverged. Use a lower learning_rate (or standardise X / y)."
+                f"{prefix} loss", loss, len(self.history), self.divergence_hint
             )
+
+    divergence_hint = "Use a lower learning_rate (or standardise X / y)."
 
     def _record(self, key, value, lower_is_better):
         """Record an epoch value and whether it is the best so far."""
@@ -252,7 +326,7 @@ class SkdeepNet(NeuralNet):
         self.history.record(key, value)
         self.history.record(key + "_best", bool(improved))
 
-    def _train_epoch(self, batches) -> float:
+    def _train_epoch(self, batches) -> tuple[float, float]:
         self.module_.train()
         events = self.batch_events_
         losses, sizes = [], []
@@ -264,7 +338,7 @@ class SkdeepNet(NeuralNet):
             sizes.append(size)
             if events:
                 self.history.record_batch("train_loss", loss.item())
-                self.history.record_batch("train_batch_size", len(batch[0]))
+                self.history.record_batch("train_batch_size", len(batch[1]))
                 self.notify("on_batch_end", batch=batch, training=True, loss=loss)
         self.history.record("train_batch_count", len(losses))
         stacked = torch.stack(losses)
@@ -272,50 +346,56 @@ class SkdeepNet(NeuralNet):
             sizes = torch.stack(sizes)
         else:
             sizes = torch.tensor(sizes, dtype=stacked.dtype, device=stacked.device)
-        # The only device sync of the epoch.
-        return float(stacked @ sizes / _positive(sizes.sum()))
+        mean = stacked @ sizes / _positive(sizes.sum())
+        # The only device sync of the epoch: the mean loss, and the first
+        # batch's, computed at the weights the epoch started from.
+        mean, first = torch.stack([mean, stacked[0]]).tolist()
+        return mean, first
 
-    def _train_batch(self, X, y, weight):
+    def _train_batch(self, inputs, y, weight):
         """One optimisation step; returns the detached loss and batch weight."""
         optimizer = self.optimizer_
         optimizer.zero_grad(set_to_none=True)
-        loss = self.batch_loss(self.module_(X), y, weight)
+        loss = self.batch_loss(self.module_(*inputs), y, weight)
         loss.backward()
+        if self.clip_grad_norm is not None:
+            # Scales by min(1, max / norm) on the device: no sync.
+            torch.nn.utils.clip_grad_norm_(
+                self.module_.parameters(), self.clip_grad_norm, foreach=True
+            )
         if self.batch_events_:
             self.notify(
                 "on_grad_computed",
                 named_parameters=list(self.module_.named_parameters()),
-                batch=(X, y, weight),
+                batch=(inputs, y, weight),
                 training=True,
             )
         optimizer.step()
-        size = len(X) if weight is None else weight.sum()
+        size = len(y) if weight is None else weight.sum()
         return loss.detach(), size
 
     def _valid_epoch(self, data) -> float:
-        X, y, weight = data.take(data.rows)
-        output = self.predict_output(X)
+        output = self.infer(data)
+        _, y, weight = data.take(data.rows.to(data.device), data.rows)
         loss = self.batch_loss(output, y, weight).item()
         if self.score is not None:
             self._record("valid_score", self.valid_score(output, y, weight), False)
         return loss
 
-    def predict_output(
-        self, X: torch.Tensor, *, features: bool = False, chunk_rows: int = 8192
+    def infer(
+        self, data: TensorData, *, features: bool = False, chunk_rows: int = 8192
     ) -> torch.Tensor:
-        """Forward ``X`` in evaluation mode, in chunks that bound memory.
+        """The module's output (``embed`` with ``features=True``) for ``data``.
 
-        ``features=True`` stops at the last hidden layer (``module_.features``).
+        Runs in evaluation mode, in chunks of rows that bound memory.
         """
         module = self.module_
         if module.training:  # eval() walks every submodule: not per call
             module.eval()
-        forward = module.features if features else module
+        forward = module.embed if features else module
         with torch.inference_mode():
-            if len(X) <= chunk_rows:
-                return forward(X)
-            chunks = range(0, len(X), chunk_rows)
-            return torch.cat([forward(X[i : i + chunk_rows]) for i in chunks])
+            outputs = [forward(*inputs) for inputs, _, _ in data.chunks(chunk_rows)]
+        return outputs[0] if len(outputs) == 1 else torch.cat(outputs)
 
 
 def build_net(net_class, module, criterion, estimator, batch_size):

@@ -16,7 +16,7 @@ from sklearn.base import (
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 
-from ._base import BaseNet
+from ._base import BaseNet, preserved_dtypes
 from ._compat import StrOptions, _check_sample_weight, _fit_context
 from ._registry import CLASSIFICATION_LOSSES, REGRESSION_LOSSES
 
@@ -57,16 +57,16 @@ class _SupervisedNet(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNet)
 
         Returns
         -------
-        X_new : ndarray of shape (n_samples, n_hidden), dtype float32
-            The last hidden layer's activations (X itself for a net without
-            hidden layers).
+        X_new : ndarray of shape (n_samples, n_features_out)
+            The last hidden layer's activations (the module's pooled or
+            summary features when it has no hidden layer), in the precision
+            the net trained in.
         """
         return self._forward(X, features=True).numpy()
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        # transform computes in float32, the precision the net trains in.
-        tags.transformer_tags.preserves_dtype = ["float32"]
+        tags.transformer_tags.preserves_dtype = preserved_dtypes(self.dtype)
         return tags
 
     def _sample_weight(self, sample_weight, X, y):
@@ -74,7 +74,7 @@ class _SupervisedNet(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNet)
         if sample_weight is None and class_weight is None:
             return None  # the unweighted (faster) loss
         weight = _check_sample_weight(
-            sample_weight, X, dtype=np.float32, ensure_non_negative=True
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True
         )
         if class_weight is not None:
             weight = weight * compute_sample_weight(class_weight, y)
@@ -83,7 +83,7 @@ class _SupervisedNet(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNet)
                 "Every sample_weight is zero: at least one sample needs a "
                 "positive weight."
             )
-        return weight.astype(np.float32, copy=False)
+        return weight
 
 
 class NetClassifier(ClassifierMixin, _SupervisedNet):
@@ -155,7 +155,7 @@ class NetClassifier(ClassifierMixin, _SupervisedNet):
                     f"y has {y.shape[1:]} labels; the net was fitted with "
                     f"{len(self.classes_)}."
                 )
-            return y.astype(np.float32)
+            return y.astype(np.float64)
         y = np.asarray(y)
         if y.ndim != 1:
             raise ValueError(
@@ -267,7 +267,7 @@ class NetRegressor(RegressorMixin, _SupervisedNet):
         return self._fit(X, y, sample_weight, incremental=True)
 
     def _encode_y(self, y, *, reset, classes):
-        y = y.reshape(len(y), -1).astype(np.float32)
+        y = y.reshape(len(y), -1).astype(np.float64)
         if reset:
             self.n_outputs_ = y.shape[1]
         elif y.shape[1] != self.n_outputs_:

@@ -12,9 +12,15 @@ from sklearn.base import (
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._base import to_tensor
+from ._base import (
+    FLOAT_DTYPES,
+    preserved_dtypes,
+    restored_on_error,
+    set_params_from,
+)
 from ._compat import Interval, StrOptions, _fit_context
 from ._docs import fill_doc
+from ._net import DivergedError
 from ._registry import OPTIMIZERS
 from ._supervised import NetClassifier, NetRegressor
 from .dnn import _DNNMixin
@@ -46,15 +52,16 @@ class DBNTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
     Layer k is an :class:`RBM` trained on the hidden probabilities of the
     (frozen) layer k-1; ``transform`` returns the top layer's hidden
     probabilities. The first layer's visible units are Bernoulli (data in
-    [0, 1]) or Gaussian (standardised data); the layers above see
-    probabilities, so theirs are Bernoulli.
+    [0, 1]) or Gaussian (real-valued data, standardised inside that RBM);
+    the layers above see probabilities, so theirs are Bernoulli.
 
     Parameters
     ----------
     hidden_layer_sizes : tuple of int, default=(256, 128)
         Hidden units of each RBM, bottom to top.
-    visible_units : {"bernoulli", "gaussian"}, default="bernoulli"
-        Visible units of the first RBM.
+    visible_units : {"auto", "bernoulli", "gaussian"}, default="auto"
+        Visible units of the first RBM; ``"auto"`` is Bernoulli for X in
+        [0, 1] and Gaussian otherwise (see :class:`RBM`).
     cd_steps : int or list of int, default=1
         Gibbs steps per update; one value for all layers or one per layer
         (so are the knobs below).
@@ -62,8 +69,9 @@ class DBNTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         Persistent chains (PCD) rather than chains restarted at the data.
     optimizer : str, optimizer class, or list of them, default="sgd"
         Optimizer of each RBM (the nets' registry names).
-    learning_rate : float, None or list, default=0.1
-        Step size of each RBM; ``None`` is the optimizer's default.
+    learning_rate : float, None or list, default=None
+        Step size of each RBM; ``None`` is 0.1 for Bernoulli and 0.01 for
+        Gaussian visible units.
     momentum : float or list of float, default=0.9
         Momentum of the ``"momentum"`` / ``"nesterov"`` optimizers.
     alpha : float or list of float, default=0.0
@@ -72,6 +80,9 @@ class DBNTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         Rows per update.
     max_iter : int or list of int, default=10
         Epochs of each RBM.
+    dtype : {"float32", "float64"} or None, default=None
+        Precision of training and outputs; ``None`` follows X (see
+        :class:`RBM`).
     device : str or torch.device, default="auto"
         ``"auto"`` is CUDA when available, else the CPU.
     random_state : int, RandomState instance or None, default=None
@@ -106,8 +117,11 @@ class DBNTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
     """
 
     _parameter_constraints: dict = {
-        "hidden_layer_sizes": ["array-like"],
-        "visible_units": [StrOptions({"bernoulli", "gaussian"})],
+        "hidden_layer_sizes": [
+            "array-like",
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "visible_units": [StrOptions({"auto", "bernoulli", "gaussian"})],
         "cd_steps": _one_or_per_layer(Interval(Integral, 1, None, closed="left")),
         "persistent": _one_or_per_layer("boolean"),
         "optimizer": _one_or_per_layer(StrOptions(set(OPTIMIZERS)), type),
@@ -118,6 +132,7 @@ class DBNTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         "alpha": _one_or_per_layer(Interval(Real, 0, None, closed="left")),
         "batch_size": _one_or_per_layer(Interval(Integral, 1, None, closed="left")),
         "max_iter": _one_or_per_layer(Interval(Integral, 1, None, closed="left")),
+        "dtype": [StrOptions({"float32", "float64"}), None],
         "device": [str, torch.device],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -127,38 +142,33 @@ class DBNTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         self,
         hidden_layer_sizes=(256, 128),
         *,
-        visible_units="bernoulli",
+        visible_units="auto",
         cd_steps=1,
         persistent=True,
         optimizer="sgd",
-        learning_rate=0.1,
+        learning_rate=None,
         momentum=0.9,
         alpha=0.0,
         batch_size=10,
         max_iter=10,
+        dtype=None,
         device="auto",
         random_state=None,
         verbose=0,
     ):
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.visible_units = visible_units
-        self.cd_steps = cd_steps
-        self.persistent = persistent
-        self.optimizer = optimizer
-        self.learning_rate = learning_rate
-        self.momentum = momentum
-        self.alpha = alpha
-        self.batch_size = batch_size
-        self.max_iter = max_iter
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
+        set_params_from(self, locals())
 
     def _layer_params(self) -> list[dict]:
         """The keyword arguments of each layer's RBM."""
         sizes = list(np.atleast_1d(self.hidden_layer_sizes))
-        if not sizes:
-            raise ValueError("hidden_layer_sizes needs at least one layer.")
+        if not sizes or not all(
+            isinstance(s, Integral) and not isinstance(s, bool) and s >= 1
+            for s in sizes
+        ):
+            raise ValueError(
+                "hidden_layer_sizes must hold at least one positive integer, got "
+                f"{self.hidden_layer_sizes!r}."
+            )
         per_layer = {}
         for knob in _LAYER_KNOBS:
             value = getattr(self, knob)
@@ -197,23 +207,38 @@ class DBNTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         self : object
             The fitted network.
         """
-        layers = self._layer_params()
-        X = validate_data(self, X, dtype=np.float32)
+        with restored_on_error(self):
+            layers = self._layer_params()
+            X = validate_data(self, X, dtype=FLOAT_DTYPES)
+            self.rbms_ = self._fit_layers(X, layers)
+        self.n_iter_ = sum(rbm.n_iter_ for rbm in self.rbms_)
+        self._n_features_out = layers[-1]["n_components"]
+        return self
+
+    def _fit_layers(self, X, layers: list[dict]) -> list:
+        """Train one RBM per layer on the layer below's hidden probabilities."""
         seeds = check_random_state(self.random_state)
-        self.rbms_ = []
-        hidden = X
-        for params in layers:
+        rbms, hidden = [], X
+        for k, params in enumerate(layers):
             rbm = RBM(
                 **params,
+                dtype=self.dtype,
                 device=self.device,
                 random_state=seeds.randint(np.iinfo(np.int32).max),
                 verbose=self.verbose,
             )
-            hidden = rbm.fit(hidden).transform(hidden)
-            self.rbms_.append(rbm)
-        self.n_iter_ = sum(rbm.n_iter_ for rbm in self.rbms_)
-        self._n_features_out = layers[-1]["n_components"]
-        return self
+            try:
+                rbm.fit(hidden)
+            except DivergedError as exc:
+                raise DivergedError(
+                    f"{exc.quantity} of the RBM of layer {k + 1}",
+                    exc.value,
+                    exc.epoch,
+                    "Use a lower learning_rate.",
+                ) from None
+            hidden = rbm.transform(hidden)
+            rbms.append(rbm)
+        return rbms
 
     def transform(self, X) -> np.ndarray:
         """Hidden probabilities of the top layer.
@@ -225,49 +250,87 @@ class DBNTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
 
         Returns
         -------
-        h : ndarray of shape (n_samples, hidden_layer_sizes[-1]), dtype float32
-            Top-layer hidden probabilities.
+        h : ndarray of shape (n_samples, hidden_layer_sizes[-1])
+            Top-layer hidden probabilities, in the training precision.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=np.float32)
-        h = to_tensor(X, torch.device(self.rbms_[0].device_))
-        with torch.inference_mode():
-            for rbm in self.rbms_:
-                h = rbm.module_(h)
-        return h.cpu().numpy()
+        h = validate_data(self, X, reset=False, dtype=FLOAT_DTYPES)
+        for rbm in self.rbms_:
+            h = rbm.transform(h)
+        return h
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.transformer_tags.preserves_dtype = ["float32"]
+        tags.transformer_tags.preserves_dtype = preserved_dtypes(self.dtype)
         return tags
 
 
 class _DBNMixin(_DNNMixin):
     """A DNN whose hidden layers start from a greedily pretrained RBM stack."""
 
-    def _initialize_weights(self, module, X, seed):
+    def _initialize_weights(self, module, data, seed):
         self.dbn_ = None
         if not self.pretrain:
             return
         sizes = [layer.out_features for layer in _linear_layers(module)[:-1]]
         if not sizes:
             return
-        self.dbn_ = DBNTransformer(
+        dbn = DBNTransformer(
             sizes,
             visible_units=self.visible_units,
             learning_rate=self.pretrain_learning_rate,
             batch_size=self.pretrain_batch_size,
             max_iter=self.pretrain_max_iter,
+            dtype=self._dtype.name,
             device=self.device_,
             random_state=seed,
             verbose=self.verbose,
-        ).fit(X)
+        )
+        X = data.inputs[0].cpu().numpy()
+        weight = None if data.weight is None else data.weight.cpu().numpy()
+        try:
+            self.dbn_ = dbn.fit(_pretraining_rows(X, weight, seed))
+        except DivergedError as exc:  # name the parameter this estimator has
+            raise DivergedError(
+                exc.quantity,
+                exc.value,
+                exc.epoch,
+                "Use a lower pretrain_learning_rate.",
+            ) from None
+        first = dbn.rbms_[0]
         with torch.no_grad():
-            for linear, rbm in zip(
-                _linear_layers(module), self.dbn_.rbms_, strict=False
+            for k, (linear, rbm) in enumerate(
+                zip(_linear_layers(module), dbn.rbms_, strict=False)
             ):
-                linear.weight.copy_(rbm.module_.weight)
-                linear.bias.copy_(rbm.module_.hidden_bias)
+                weight = rbm.module_.weight
+                bias = rbm.module_.hidden_bias
+                if k == 0 and first.visible_units_ == "gaussian":
+                    # The RBM saw standardised X, the net sees X: fold the
+                    # standardisation into the first layer.
+                    scale = torch.as_tensor(first.scale_, dtype=weight.dtype)
+                    mean = torch.as_tensor(first.mean_, dtype=weight.dtype)
+                    weight = weight / scale.to(weight.device)
+                    bias = bias - weight @ mean.to(weight.device)
+                linear.weight.copy_(weight)
+                linear.bias.copy_(bias)
+
+
+def _pretraining_rows(X: np.ndarray, weight, seed: int) -> np.ndarray:
+    """The rows the RBMs pretrain on: X, each row repeated by its weight.
+
+    Integer weights repeat rows exactly (0 drops one), so a weighted fit
+    pretrains as the repeated rows would; a fractional part adds one more
+    copy with that probability. The rows are put in an order that depends
+    on their values only, so neither X's row order nor how its duplicates
+    are spread matters.
+    """
+    if weight is not None:
+        rng = np.random.RandomState(seed)
+        whole = np.floor(weight)
+        counts = (whole + (rng.rand(len(weight)) < weight - whole)).astype(np.intp)
+        X = X.repeat(counts, axis=0)
+    key = X @ np.random.RandomState(0).rand(X.shape[1])
+    return X[np.argsort(key, kind="stable")]
 
 
 def _linear_layers(module) -> list[torch.nn.Linear]:
@@ -277,9 +340,9 @@ def _linear_layers(module) -> list[torch.nn.Linear]:
 _DBN_CONSTRAINTS = {
     "pretrain": ["boolean"],
     "pretrain_max_iter": [Interval(Integral, 1, None, closed="left")],
-    "pretrain_learning_rate": [Interval(Real, 0, None, closed="neither")],
+    "pretrain_learning_rate": [Interval(Real, 0, None, closed="neither"), None],
     "pretrain_batch_size": [Interval(Integral, 1, None, closed="left")],
-    "visible_units": [StrOptions({"bernoulli", "gaussian"})],
+    "visible_units": [StrOptions({"auto", "bernoulli", "gaussian"})],
 }
 
 
@@ -328,9 +391,9 @@ class DBNClassifier(_DBNMixin, NetClassifier):
         *,
         pretrain=True,
         pretrain_max_iter=10,
-        pretrain_learning_rate=0.1,
+        pretrain_learning_rate=None,
         pretrain_batch_size=10,
-        visible_units="bernoulli",
+        visible_units="auto",
         dropout=0.0,
         batch_norm=False,
         optimizer="adam",
@@ -344,41 +407,16 @@ class DBNClassifier(_DBNMixin, NetClassifier):
         validation_fraction=0.1,
         n_iter_no_change=10,
         tol=1e-4,
+        lr_schedule=None,
         class_weight=None,
+        dtype=None,
         device="auto",
         random_state=None,
         verbose=0,
         warm_start=False,
         callbacks=None,
     ):
-        super().__init__(
-            hidden_layer_sizes=hidden_layer_sizes,
-            activation=activation,
-            dropout=dropout,
-            batch_norm=batch_norm,
-            optimizer=optimizer,
-            learning_rate=learning_rate,
-            momentum=momentum,
-            alpha=alpha,
-            batch_size=batch_size,
-            max_iter=max_iter,
-            shuffle=shuffle,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            n_iter_no_change=n_iter_no_change,
-            tol=tol,
-            device=device,
-            random_state=random_state,
-            verbose=verbose,
-            warm_start=warm_start,
-            callbacks=callbacks,
-        )
-        self.pretrain = pretrain
-        self.pretrain_max_iter = pretrain_max_iter
-        self.pretrain_learning_rate = pretrain_learning_rate
-        self.pretrain_batch_size = pretrain_batch_size
-        self.visible_units = visible_units
-        self.class_weight = class_weight
+        set_params_from(self, locals())
 
 
 @fill_doc
@@ -426,9 +464,9 @@ class DBNRegressor(_DBNMixin, NetRegressor):
         *,
         pretrain=True,
         pretrain_max_iter=10,
-        pretrain_learning_rate=0.1,
+        pretrain_learning_rate=None,
         pretrain_batch_size=10,
-        visible_units="bernoulli",
+        visible_units="auto",
         dropout=0.0,
         batch_norm=False,
         optimizer="adam",
@@ -442,38 +480,13 @@ class DBNRegressor(_DBNMixin, NetRegressor):
         validation_fraction=0.1,
         n_iter_no_change=10,
         tol=1e-4,
+        lr_schedule=None,
         loss="squared_error",
+        dtype=None,
         device="auto",
         random_state=None,
         verbose=0,
         warm_start=False,
         callbacks=None,
     ):
-        super().__init__(
-            hidden_layer_sizes=hidden_layer_sizes,
-            activation=activation,
-            dropout=dropout,
-            batch_norm=batch_norm,
-            optimizer=optimizer,
-            learning_rate=learning_rate,
-            momentum=momentum,
-            alpha=alpha,
-            batch_size=batch_size,
-            max_iter=max_iter,
-            shuffle=shuffle,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            n_iter_no_change=n_iter_no_change,
-            tol=tol,
-            device=device,
-            random_state=random_state,
-            verbose=verbose,
-            warm_start=warm_start,
-            callbacks=callbacks,
-        )
-        self.pretrain = pretrain
-        self.pretrain_max_iter = pretrain_max_iter
-        self.pretrain_learning_rate = pretrain_learning_rate
-        self.pretrain_batch_size = pretrain_batch_size
-        self.visible_units = visible_units
-        self.loss = loss
+        set_params_from(self, locals())

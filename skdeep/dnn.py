@@ -1,5 +1,6 @@
 """Deep (multi-layer perceptron) networks: ``DNNClassifier``, ``DNNRegressor``."""
 
+from ._base import set_params_from
 from ._docs import fill_doc
 from ._registry import get_activation
 from ._supervised import NetClassifier, NetRegressor
@@ -11,15 +12,14 @@ __all__ = ["DNNClassifier", "DNNRegressor"]
 class _DNNMixin:
     """The DNN family's module: an :class:`~skdeep.modules.MLP`."""
 
-    def _build_module(self, input_shape, n_outputs, hidden_sizes, dropout):
-        if len(input_shape) != 1:
-            raise ValueError(f"A DNN takes 2-D X, got rows of shape {input_shape}.")
+    def _build_module(self, input_shape, n_outputs):
+        sizes = self._hidden_sizes()
         return MLP(
             input_shape[0],
             n_outputs,
-            hidden_layer_sizes=hidden_sizes,
+            hidden_layer_sizes=sizes,
             activation=get_activation(self.activation),
-            dropout=dropout,
+            dropout=self._dropout_rates(len(sizes)),
             batch_norm=self.batch_norm,
         )
 
@@ -53,7 +53,7 @@ class DNNClassifier(_DNNMixin, NetClassifier):
     Notes
     -----
     The module outputs logits; ``predict_proba`` applies the softmax (a
-    sigmoid per label for multilabel targets). Training computes in float32.
+    sigmoid per label for multilabel targets).
 
     {threads_note}
 
@@ -86,36 +86,16 @@ class DNNClassifier(_DNNMixin, NetClassifier):
         validation_fraction=0.1,
         n_iter_no_change=10,
         tol=1e-4,
+        lr_schedule=None,
         class_weight=None,
+        dtype=None,
         device="auto",
         random_state=None,
         verbose=0,
         warm_start=False,
         callbacks=None,
     ):
-        super().__init__(
-            hidden_layer_sizes=hidden_layer_sizes,
-            activation=activation,
-            dropout=dropout,
-            batch_norm=batch_norm,
-            optimizer=optimizer,
-            learning_rate=learning_rate,
-            momentum=momentum,
-            alpha=alpha,
-            batch_size=batch_size,
-            max_iter=max_iter,
-            shuffle=shuffle,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            n_iter_no_change=n_iter_no_change,
-            tol=tol,
-            device=device,
-            random_state=random_state,
-            verbose=verbose,
-            warm_start=warm_start,
-            callbacks=callbacks,
-        )
-        self.class_weight = class_weight
+        set_params_from(self, locals())
 
 
 @fill_doc
@@ -176,33 +156,13 @@ class DNNRegressor(_DNNMixin, NetRegressor):
         validation_fraction=0.1,
         n_iter_no_change=10,
         tol=1e-4,
+        lr_schedule=None,
         loss="squared_error",
+        dtype=None,
         device="auto",
         random_state=None,
         verbose=0,
         warm_start=False,
         callbacks=None,
     ):
-        super().__init__(
-            hidden_layer_sizes=hidden_layer_sizes,
-            activation=activation,
-            dropout=dropout,
-            batch_norm=batch_norm,
-            optimizer=optimizer,
-            learning_rate=learning_rate,
-            momentum=momentum,
-            alpha=alpha,
-            batch_size=batch_size,
-            max_iter=max_iter,
-            shuffle=shuffle,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            n_iter_no_change=n_iter_no_change,
-            tol=tol,
-            device=device,
-            random_state=random_state,
-            verbose=verbose,
-            warm_start=warm_start,
-            callbacks=callbacks,
-        )
-        self.loss = loss
+        set_params_from(self, locals())

@@ -4,25 +4,43 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.base import (
-    BaseEstimator,
-    ClassNamePrefixFeaturesOutMixin,
-    TransformerMixin,
-)
-from sklearn.utils import check_array, check_random_state
+from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._base import NetState, resolve_device, seeded, to_tensor
+from ._base import (
+    FLOAT_DTYPES,
+    TorchEstimator,
+    preserved_dtypes,
+    seeded,
+    set_params_from,
+    to_tensor,
+)
 from ._compat import Interval, StrOptions, _fit_context
 from ._contrastive import MONITOR_ROWS, RBMNet, pseudo_log_likelihood
-from ._net import DivergedError, TensorData, build_net, num_threads, torch_threads
+from ._net import build_net, num_threads, torch_threads
 from ._registry import OPTIMIZERS
 from .modules import RBM as RBMModule
 
-__all__ = ["RBM"]
+__all__ = ["RBM", "visible_units_of"]
+
+#: Default learning rate of each visible unit type (``learning_rate=None``):
+#: Gaussian units see standardised, unbounded data and need smaller steps.
+DEFAULT_LEARNING_RATES = {"bernoulli": 0.1, "gaussian": 0.01}
 
 
-class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NetState, BaseEstimator):
+def visible_units_of(X: np.ndarray) -> str:
+    """``"bernoulli"`` for X in [0, 1] up to float rounding, else ``"gaussian"``."""
+    tol = _rounding(X.dtype)
+    return "bernoulli" if X.min() >= -tol and X.max() <= 1 + tol else "gaussian"
+
+
+def _rounding(dtype) -> float:
+    # A few ulps of 1: what a MinMaxScaler's float arithmetic can overshoot by.
+    return 16 * float(np.finfo(dtype).eps)
+
+
+class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchEstimator):
     """Restricted Boltzmann machine with Bernoulli or Gaussian visible units.
 
     Trained by contrastive divergence (CD-k, or persistent PCD-k) with any
@@ -35,9 +53,14 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NetState, BaseEstim
     ----------
     n_components : int, default=256
         Number of hidden units.
-    visible_units : {"bernoulli", "gaussian"}, default="bernoulli"
-        ``"bernoulli"`` for data in [0, 1] (``fit`` checks the range);
-        ``"gaussian"`` for standardised real data (unit variance assumed).
+    visible_units : {"auto", "bernoulli", "gaussian"}, default="auto"
+        ``"bernoulli"`` for data in [0, 1] (``fit`` checks the range, up to
+        float rounding); ``"gaussian"`` for real-valued data, standardised
+        internally (the fitted ``mean_`` and ``scale_`` are applied in
+        ``transform``, ``gibbs``, ``score_samples`` and undone in
+        ``inverse_transform`` and ``reconstruct``), so it trains at the
+        default rate on any scale. ``"auto"`` picks Bernoulli when the
+        training X lies in [0, 1], Gaussian otherwise (``visible_units_``).
     cd_steps : int, default=1
         Gibbs steps per update (the k of CD-k).
     persistent : bool, default=True
@@ -46,8 +69,9 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NetState, BaseEstim
     optimizer : str or type of torch.optim.Optimizer, default="sgd"
         Any name of the nets' registry (``"sgd"``, ``"momentum"``,
         ``"adam"``, ...) or a ``torch.optim.Optimizer`` subclass.
-    learning_rate : float or None, default=0.1
-        Step size; ``None`` is the optimizer's own default.
+    learning_rate : float or None, default=None
+        Step size; ``None`` is 0.1 for Bernoulli and 0.01 for Gaussian
+        visible units.
     momentum : float, default=0.9
         Momentum of ``optimizer="momentum"`` / ``"nesterov"``.
     alpha : float, default=0.0
@@ -56,6 +80,10 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NetState, BaseEstim
         Rows per update.
     max_iter : int, default=10
         Epochs over the training data.
+    dtype : {"float32", "float64"} or None, default=None
+        Precision of training and outputs; ``None`` follows X (float32 X
+        stays float32, anything else is float64) on the CPU, and is float32
+        on an accelerator.
     device : str or torch.device, default="auto"
         ``"auto"`` is CUDA when available, else the CPU.
     random_state : int, RandomState instance or None, default=None
@@ -70,12 +98,19 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NetState, BaseEstim
     intercept_hidden_ : ndarray of shape (n_components,)
         Hidden biases.
     intercept_visible_ : ndarray of shape (n_features,)
-        Visible biases.
+        Visible biases (in standardised units for Gaussian visible units).
+    visible_units_ : {"bernoulli", "gaussian"}
+        The visible units trained.
+    mean_, scale_ : ndarray of shape (n_features,) or None
+        Per-feature mean and scale that standardise X for Gaussian visible
+        units (from the first ``fit`` / ``partial_fit`` call); ``None`` for
+        Bernoulli units.
     n_iter_ : int
         Epochs trained.
     reconstruction_error_curve_ : list of float
         Per epoch: mean squared distance between rows and their mean-field
-        reconstruction ``E[v | P(h | v)]``, on up to 256 training rows.
+        reconstruction ``E[v | P(h | v)]``, on up to 256 training rows (in
+        standardised units for Gaussian visible units).
     pseudo_likelihood_curve_ : list of float or None
         Per epoch, Bernoulli units only: mean exact pseudo-log-likelihood of
         the same rows.
@@ -104,8 +139,9 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NetState, BaseEstim
     in turn, which ``BernoulliRBM.score_samples`` estimates by flipping one
     random feature (times ``n_features``). It is deterministic and depends on
     each row alone. For Gaussian units it returns the negative free energy
-    ``-F(v)``, the log-density up to the model's (unknown) log-partition
-    constant: comparable between rows of one model, not between models.
+    ``-F(v)`` of the standardised row, the log-density up to a constant
+    (the model's unknown log-partition): comparable between rows of one
+    model, not between models.
 
     Examples
     --------
@@ -119,7 +155,7 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NetState, BaseEstim
 
     _parameter_constraints: dict = {
         "n_components": [Interval(Integral, 1, None, closed="left")],
-        "visible_units": [StrOptions({"bernoulli", "gaussian"})],
+        "visible_units": [StrOptions({"auto", "bernoulli", "gaussian"})],
         "cd_steps": [Interval(Integral, 1, None, closed="left")],
         "persistent": ["boolean"],
         "optimizer": [StrOptions(set(OPTIMIZERS)), type],
@@ -128,6 +164,7 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NetState, BaseEstim
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "dtype": [StrOptions({"float32", "float64"}), None],
         "device": [str, torch.device],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -137,32 +174,21 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NetState, BaseEstim
         self,
         n_components=256,
         *,
-        visible_units="bernoulli",
+        visible_units="auto",
         cd_steps=1,
         persistent=True,
         optimizer="sgd",
-        learning_rate=0.1,
+        learning_rate=None,
         momentum=0.9,
         alpha=0.0,
         batch_size=10,
         max_iter=10,
+        dtype=None,
         device="auto",
         random_state=None,
         verbose=0,
     ):
-        self.n_components = n_components
-        self.visible_units = visible_units
-        self.cd_steps = cd_steps
-        self.persistent = persistent
-        self.optimizer = optimizer
-        self.learning_rate = learning_rate
-        self.momentum = momentum
-        self.alpha = alpha
-        self.batch_size = batch_size
-        self.max_iter = max_iter
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
+        set_params_from(self, locals())
 
     # -- fitted state (views of the module, never stale) ---------------------
 
@@ -187,8 +213,8 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NetState, BaseEstim
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Training data: in [0, 1] for Bernoulli units, standardised for
-            Gaussian ones.
+            Training data: in [0, 1] for Bernoulli units, any real values
+            for Gaussian ones.
         y : None
             Ignored.
 
@@ -219,71 +245,96 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NetState, BaseEstim
 
     def _fit(self, X, *, incremental: bool):
         reset = not (incremental and hasattr(self, "net_"))
-        X = validate_data(self, X, reset=reset, dtype=np.float32)
-        if self.visible_units == "bernoulli" and (X.min() < 0 or X.max() > 1):
-            raise ValueError(
-                "Bernoulli visible units need X in [0, 1] (got values in "
-                f"[{X.min():.3g}, {X.max():.3g}]): scale it (MinMaxScaler) or "
-                "use visible_units='gaussian' for standardised data."
-            )
-        if reset:
-            self._seeds = check_random_state(self.random_state)
-            self.device_ = str(resolve_device(self.device))
-        device = torch.device(self.device_)
-        seed = int(self._seeds.randint(np.iinfo(np.int32).max))
-        X_t = to_tensor(X, device)
-        monitor = X_t[
-            torch.as_tensor(
-                np.random.RandomState(seed).permutation(len(X))[:MONITOR_ROWS],
-                device=device,
-            )
-        ]
-        batch_size = min(self.batch_size, len(X))
-        with seeded(seed, device):
+        with self._fit_call(continuing=not reset):
+            X = validate_data(self, X, reset=reset, dtype=FLOAT_DTYPES)
+            seed, device = self._start_fit(reset, X.dtype)
             if reset:
-                self.net_ = self._make_net(X.shape[1], batch_size)
-            net = self.net_
-            net.batch_size = batch_size
-            net.max_epochs = 1 if incremental else self.max_iter
-            net.generator = torch.Generator().manual_seed(seed)
-            work = batch_size * X.shape[1] * self.n_components
-            with torch_threads(num_threads(work)):
-                try:
-                    net.partial_fit((TensorData(X_t, None), monitor))
-                except DivergedError:
-                    del self.net_
-                    raise
+                self._fit_visible_units(X)
+            v = self._visible(X, training=True)
+            data = self._to_data((v,), device)
+            rows = np.random.RandomState(seed).permutation(len(v))[:MONITOR_ROWS]
+            monitor = data.inputs[0][torch.as_tensor(rows, device=device)]
+            batch_size = min(self.batch_size, len(v))
+            with seeded(seed, device):
+                if reset:
+                    self.net_ = self._make_net(v.shape[1], batch_size)
+                net = self.net_
+                net.batch_size = batch_size
+                net.max_epochs = 1 if incremental else self.max_iter
+                net.generator = torch.Generator().manual_seed(seed)
+                self._cost = net.module_.cost_per_sample()
+                with torch_threads(num_threads(batch_size * self._cost)):
+                    net.partial_fit((data, monitor))
         history = net.history
         self.n_iter_ = len(history)
         self.reconstruction_error_curve_ = list(history[:, "reconstruction_error"])
         self.pseudo_likelihood_curve_ = (
             list(history[:, "pseudo_likelihood"])
-            if self.visible_units == "bernoulli"
+            if self.visible_units_ == "bernoulli"
             else None
         )
         self._n_features_out = self.n_components
         return self
 
+    def _fit_visible_units(self, X: np.ndarray) -> None:
+        units = self.visible_units
+        self.visible_units_ = visible_units_of(X) if units == "auto" else units
+        self.mean_ = self.scale_ = None
+        if self.visible_units_ == "gaussian":
+            self.mean_ = X.mean(axis=0)
+            std = X.std(axis=0)
+            # Constant features keep their scale (as StandardScaler does).
+            self.scale_ = np.where(std > 10 * np.finfo(X.dtype).eps, std, 1.0)
+
+    def _visible(self, X: np.ndarray, *, training: bool = False) -> np.ndarray:
+        """X as the visible units see it: standardised, or checked in [0, 1]."""
+        X = X.astype(self._dtype, copy=False)
+        if self.visible_units_ == "gaussian":
+            return ((X - self.mean_) / self.scale_).astype(self._dtype, copy=False)
+        if training:
+            tol = _rounding(X.dtype)
+            if X.min() < -tol or X.max() > 1 + tol:
+                raise ValueError(
+                    "Bernoulli visible units need X in [0, 1], got values in "
+                    f"[{X.min():.3g}, {X.max():.3g}]: scale it (MinMaxScaler) or "
+                    "use visible_units='gaussian' (or 'auto') for real-valued data."
+                )
+            X = np.clip(X, 0.0, 1.0)  # float rounding only
+        return X
+
+    def _unstandardise(self, v: np.ndarray) -> np.ndarray:
+        if self.visible_units_ != "gaussian":
+            return v
+        return (v * self.scale_ + self.mean_).astype(v.dtype, copy=False)
+
     def _make_net(self, n_features: int, batch_size: int) -> RBMNet:
-        module = RBMModule(n_features, self.n_components, self.visible_units)
+        module = RBMModule(n_features, self.n_components, self.visible_units_)
+        module = module.to(self._torch_dtype)
+        rate = self.learning_rate
+        if rate is None:
+            rate = DEFAULT_LEARNING_RATES[self.visible_units_]
         net = build_net(RBMNet, module, torch.nn.MSELoss, self, batch_size)
+        net.lr = rate
         net.cd_steps = self.cd_steps
         net.persistent = self.persistent
+        net.divergence_hint = f"Use a lower learning_rate (it was {rate})."
         return net.initialize()
 
     # -- inference ----------------------------------------------------------
 
-    def _tensor(self, X, *, n_columns=None) -> torch.Tensor:
+    def _tensor(self, X, *, hidden: bool = False) -> torch.Tensor:
+        """Visible rows (standardised for Gaussian units), or hidden rows."""
         check_is_fitted(self)
-        if n_columns is None:
-            X = validate_data(self, X, reset=False, dtype=np.float32)
-        else:
-            X = check_array(X, dtype=np.float32)
-            if X.shape[1] != n_columns:
+        if hidden:
+            X = check_array(X, dtype=self._dtype)
+            if X.shape[1] != self.n_components:
                 raise ValueError(
-                    f"X has {X.shape[1]} columns; expected {n_columns} "
+                    f"X has {X.shape[1]} columns; expected {self.n_components} "
                     "(one per hidden unit)."
                 )
+        else:
+            X = validate_data(self, X, reset=False, dtype=FLOAT_DTYPES)
+            X = self._visible(X)
         return to_tensor(X, torch.device(self.device_))
 
     def transform(self, X) -> np.ndarray:
@@ -299,8 +350,8 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NetState, BaseEstim
 
         Returns
         -------
-        h : ndarray of shape (n_samples, n_components), dtype float32
-            Hidden probabilities.
+        h : ndarray of shape (n_samples, n_components)
+            Hidden probabilities, in the training precision.
         """
         v = self._tensor(X)
         with torch.inference_mode():
@@ -316,12 +367,12 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NetState, BaseEstim
 
         Returns
         -------
-        v : ndarray of shape (n_samples, n_features), dtype float32
+        v : ndarray of shape (n_samples, n_features), in the training precision
             Visible probabilities (Bernoulli) or means (Gaussian).
         """
-        h = self._tensor(X, n_columns=self.n_components)
+        h = self._tensor(X, hidden=True)
         with torch.inference_mode():
-            return self.module_.visible_mean(h).cpu().numpy()
+            return self._unstandardise(self.module_.visible_mean(h).cpu().numpy())
 
     def reconstruct(self, X) -> np.ndarray:
         """Mean-field reconstruction ``E[v | P(h | v)]`` of the rows of X.
@@ -333,12 +384,13 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NetState, BaseEstim
 
         Returns
         -------
-        v : ndarray of shape (n_samples, n_features), dtype float32
+        v : ndarray of shape (n_samples, n_features), in the training precision
             The reconstructions.
         """
         v = self._tensor(X)
         with torch.inference_mode():
-            return self.module_.visible_mean(self.module_(v)).cpu().numpy()
+            v = self.module_.visible_mean(self.module_(v))
+        return self._unstandardise(v.cpu().numpy())
 
     def gibbs(self, v) -> np.ndarray:
         """One Gibbs sampling step ``v -> h -> v'`` (as ``BernoulliRBM.gibbs``).
@@ -353,7 +405,7 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NetState, BaseEstim
 
         Returns
         -------
-        v_new : ndarray of shape (n_samples, n_features), dtype float32
+        v_new : ndarray of shape (n_samples, n_features), in the training precision
             Visible units after one Gibbs step: 0/1 states (Bernoulli) or
             real values (Gaussian).
         """
@@ -361,7 +413,8 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NetState, BaseEstim
         device = torch.device(self.device_)
         with seeded(int(self._seeds.randint(np.iinfo(np.int32).max)), device):
             with torch.inference_mode():
-                return self.module_.gibbs(v).cpu().numpy()
+                v = self.module_.gibbs(v)
+        return self._unstandardise(v.cpu().numpy())
 
     def score_samples(self, X) -> np.ndarray:
         """Exact pseudo-log-likelihood of each row (Bernoulli units); the
@@ -379,7 +432,7 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NetState, BaseEstim
         """
         v = self._tensor(X)
         with torch.inference_mode():
-            if self.visible_units == "bernoulli":
+            if self.visible_units_ == "bernoulli":
                 scores = pseudo_log_likelihood(self.module_, v)
             else:
                 scores = -self.module_.free_energy(v)
@@ -387,5 +440,5 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NetState, BaseEstim
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.transformer_tags.preserves_dtype = ["float32"]
+        tags.transformer_tags.preserves_dtype = preserved_dtypes(self.dtype)
         return tags

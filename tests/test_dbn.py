@@ -121,4 +121,4 @@ def test_dbn_regressor_with_gaussian_units():
 def test_bernoulli_pretraining_rejects_unscaled_data():
     X = np.random.RandomState(0).randn(30, 4)
     with pytest.raises(ValueError, match="visible_units='gaussian'"):
-        DBNClassifier((4,)).fit(X, np.arange(30) % 2)
+        DBNClassifier((4,), visible_units="bernoulli").fit(X, np.arange(30) % 2)

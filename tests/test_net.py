@@ -19,7 +19,7 @@ from skdeep._net import BatchIterator, TensorData
 def test_every_row_once_per_epoch(n, batch_size, shuffle, min_batch, split):
     assume(batch_size >= min_batch)  # the estimator rejects smaller batches
     X = torch.arange(n, dtype=torch.float32)[:, None]
-    data = TensorData(X, torch.arange(n))
+    data = TensorData((X,), torch.arange(n))
     if split:
         data = data.subset(torch.arange(0, n, 2))
     batches = BatchIterator(

@@ -197,7 +197,7 @@ def test_rbm_features_beat_raw_pixels(nudged_digits):
 def test_bad_input():
     X = np.random.RandomState(0).rand(20, 4)
     with pytest.raises(ValueError, match=r"Bernoulli visible units need X in \[0, 1\]"):
-        RBM().fit(X * 2)
+        RBM(visible_units="bernoulli").fit(X * 2)
     with pytest.raises(ValueError, match="Input X contains NaN"):
         RBM().fit(np.where(X > 0.9, np.nan, X))
     with pytest.raises(ValueError, match="Input X contains infinity"):

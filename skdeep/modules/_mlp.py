@@ -4,10 +4,12 @@ from collections.abc import Sequence
 
 from torch import Tensor, nn
 
+from ._interface import FeatureModule
+
 __all__ = ["MLP"]
 
 
-class MLP(nn.Module):
+class MLP(FeatureModule):
     """A stack of fully connected layers with a linear output head.
 
     Each hidden layer is ``Linear -> [BatchNorm1d] -> activation -> [Dropout]``;
@@ -69,6 +71,13 @@ class MLP(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return self.head(self.features(x))
+
+    def embed(self, x: Tensor) -> Tensor:
+        """The last hidden layer's activations (``x`` itself without one)."""
+        return self.features(x)
+
+    def cost_per_sample(self) -> int:
+        return sum(m.weight.numel() for m in self.modules() if isinstance(m, nn.Linear))
 
 
 def _per_layer(value: float | Sequence[float], n_layers: int) -> list[float]:

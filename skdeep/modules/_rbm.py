@@ -4,6 +4,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ._interface import FeatureModule
+
 __all__ = ["RBM", "bernoulli"]
 
 
@@ -16,7 +18,7 @@ def bernoulli(p: Tensor) -> Tensor:
     return (torch.rand_like(p) < p).to(p.dtype)
 
 
-class RBM(nn.Module):
+class RBM(FeatureModule):
     """Restricted Boltzmann machine: binary hidden units, Bernoulli or
     unit-variance Gaussian visible units.
 
@@ -78,9 +80,20 @@ class RBM(nn.Module):
             f"visible_units={self.visible_units!r}"
         )
 
+    @property
+    def n_features_out(self) -> int:
+        return self.weight.shape[0]
+
     def forward(self, v: Tensor) -> Tensor:
         """Hidden probabilities ``P(h = 1 | v)``."""
         return torch.sigmoid(F.linear(v, self.weight, self.hidden_bias))
+
+    def embed(self, v: Tensor) -> Tensor:
+        """The learned features: the hidden probabilities."""
+        return self(v)
+
+    def cost_per_sample(self) -> int:
+        return self.weight.numel()
 
     def visible_mean(self, h: Tensor) -> Tensor:
         """``E[v | h]``: probabilities (Bernoulli) or means (Gaussian)."""
