@@ -5,7 +5,8 @@ task; :func:`make_model` builds ``Pipeline(StandardScaler, net)``;
 :func:`run_grid` cross-validates every candidate of :func:`grid` and
 :func:`rank_results`, :func:`format_table` and :func:`write_results` turn the rows,
 laid out as ``GridSearchCV.cv_results_``, into a table or a CSV file.
-Errors meant for the user raise :class:`CLIError`.
+A CSV file that is empty, has no rows or has missing values is refused with
+a one-line message. Errors meant for the user raise :class:`CLIError`.
 """
 
 import argparse
@@ -24,6 +25,7 @@ from sklearn.model_selection import ParameterGrid, cross_validate
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
+from ._files import CLIError, replaced_atomically
 from .dnn import DNNClassifier, DNNRegressor
 
 __all__ = [
@@ -38,6 +40,7 @@ __all__ = [
     "name_list",
     "rank_results",
     "read_csv",
+    "refuse_missing_values",
     "run_grid",
     "show",
     "write_results",
@@ -63,14 +66,6 @@ DEFAULT_GRID: dict[str, list] = {
     "batch_size": ["auto", 32],
     "hidden_layer_sizes": [(100,)],
 }
-
-
-class CLIError(Exception):
-    """An error reported as one line on stderr; ``code`` is the exit status."""
-
-    def __init__(self, message: str, code: int = 1):
-        super().__init__(message)
-        self.code = code
 
 
 def show(value) -> str:
@@ -106,6 +101,7 @@ def _load_csv(path: str, target: str, task: str) -> tuple:
         raise CLIError(
             f"unknown column {target!r} in {path}; columns: {name_list(frame.columns)}"
         )
+    refuse_missing_values(frame, path)
     X, y = frame.drop(columns=[target]), frame[target]
     text = [c for c in X.columns if not types.is_numeric_dtype(X[c])]
     if text:
@@ -136,7 +132,30 @@ def read_csv(path: str) -> tuple:
         raise CLIError("reading CSV files needs pandas: pip install pandas") from None
     if not Path(path).is_file():
         raise CLIError(f"no such file: {path}")
-    return pd.read_csv(path), pd.api.types
+    try:
+        frame = pd.read_csv(path)
+    except pd.errors.EmptyDataError:
+        raise CLIError(f"{path} is empty: expected a header line and rows") from None
+    except pd.errors.ParserError as exc:
+        raise CLIError(f"cannot read {path} as CSV: {exc}") from None
+    if len(frame) == 0:  # a header line alone
+        raise CLIError(f"{path} has a header but no rows")
+    return frame, pd.api.types
+
+
+def refuse_missing_values(frame, path: str):
+    """Name each column of ``frame`` with missing values, and how many."""
+    counts = frame.isna().sum()
+    counts = counts[counts > 0]
+    if len(counts):
+        columns = [
+            f"column {str(c)!r} ({n} row{'s' if n > 1 else ''})"
+            for c, n in counts.items()
+        ]
+        raise CLIError(
+            f"{path} has missing values: {name_list(columns, most=5)}; "
+            "fill them in or drop those rows first"
+        )
 
 
 def make_model(task: str, **params) -> Pipeline:
@@ -254,7 +273,10 @@ def write_results(results: list[dict], directory: str) -> Path:
         "std_test_score",
         "rank_test_score",
     ]
-    with path.open("w", newline="") as handle:
+    with (
+        replaced_atomically(path) as temporary,
+        temporary.open("w", newline="") as handle,
+    ):
         writer = csv.DictWriter(handle, fields, extrasaction="ignore")
         writer.writeheader()
         for row in results:

@@ -6,11 +6,18 @@ and prints the candidates ranked; ``skdeep fit`` trains one net on a CSV
 file and saves it with joblib; ``skdeep predict`` applies a saved net to a
 CSV file. Every model is ``Pipeline(StandardScaler, net)``; a regressor also
 standardises its target. Errors are one line on stderr and a non-zero exit.
+
+Every ``--output`` is checked before any work starts (not an input, not a
+symbolic link, its folder there and writable) and written atomically. When
+the reader of stdout goes away (``skdeep compare | head -1``), the command
+stops quietly with exit status 141 (128 + SIGPIPE), as ``cat`` or ``grep``
+would end, so ``set -o pipefail`` scripts see the output was cut short.
 """
 
 import argparse
 import csv
 import difflib
+import os
 import sys
 import time
 import warnings
@@ -21,6 +28,7 @@ import numpy as np
 from sklearn.metrics import get_scorer_names
 from sklearn.model_selection import KFold, StratifiedKFold
 
+from . import __version__
 from ._compare import (
     DATASETS,
     DEFAULT_GRID,
@@ -33,10 +41,12 @@ from ._compare import (
     name_list,
     rank_results,
     read_csv,
+    refuse_missing_values,
     run_grid,
     show,
     write_results,
 )
+from ._files import check_output_file, check_output_folder, replaced_atomically
 from ._registry import ACTIVATIONS, OPTIMIZERS
 
 __all__ = ["build_parser", "main"]
@@ -146,6 +156,10 @@ def _int_at_least(low: int) -> Callable:
     return _checked(int, lambda n: n >= low, f"an integer >= {low}")
 
 
+# joblib's rule: 1, 2, ... processes; -1 every CPU, -2 all but one, ...
+_n_jobs = _checked(int, lambda n: n != 0, "a non-zero integer (-1: every CPU)")
+
+
 # -- the parser -------------------------------------------------------------
 
 _activation = _name_in(list(ACTIVATIONS), "activation")
@@ -188,6 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
         error raises :class:`CLIError` (exit status 2) instead of exiting.
     """
     parser = _Parser(prog="skdeep", formatter_class=_Format, **_texts("skdeep"))
+    parser.add_argument("--version", action="version", version=f"skdeep {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, add_options in [
         ("compare", _add_compare),
@@ -211,7 +226,7 @@ def _add_compare(parser: argparse.ArgumentParser):
     add = parser.add_argument
     add("--cv", type=_folds, default=3, metavar="K", help="number of CV folds")
     add("--max-iter", type=_epochs, default=100, metavar="N", help="epochs per fit")
-    add("--n-jobs", type=int, metavar="N", help="processes for the folds")
+    add("--n-jobs", type=_n_jobs, metavar="N", help="processes for the folds")
     add("--scoring", type=_scorer, metavar="NAME", help="default: accuracy or r2")
     add("--random-state", type=int, default=0, metavar="SEED", help="seed")
     add("--output", metavar="DIR", help="write DIR/cv_results.csv")
@@ -263,6 +278,8 @@ def _add_net_args(group, grid: bool):
 
 def compare(args: argparse.Namespace) -> int:
     """Cross-validate the grid, print the ranked table, optionally save CSV."""
+    if args.output:
+        check_output_folder(args.output, "cv_results.csv", {"--csv": args.csv})
     X, y, task, name = load_data(args)
     folds = StratifiedKFold if task == "classify" else KFold
     cv = folds(args.cv, shuffle=True, random_state=args.random_state)
@@ -296,8 +313,7 @@ def compare(args: argparse.Namespace) -> int:
 
 def fit(args: argparse.Namespace) -> int:
     """Train one model on the CSV file, print its training score, save it."""
-    import joblib
-
+    check_output_file(args.output, {"--csv": args.csv})
     X, y, task, name = load_data(args)
     params = {k: getattr(args, k) for k in DEFAULT_GRID}
     model = make_model(
@@ -308,7 +324,8 @@ def fit(args: argparse.Namespace) -> int:
     seconds = time.perf_counter() - start
     net = model[-1] if task == "classify" else model[-1].regressor_
     metric = "accuracy" if task == "classify" else "R^2"
-    joblib.dump(model, args.output)
+    with replaced_atomically(args.output) as temporary:
+        _save_model(model, temporary)
     print(
         f"{type(net).__name__} on {name}: {X.shape[0]} samples x {X.shape[1]} "
         f"features, {net.n_iter_} epochs in {seconds:.1f}s, final loss "
@@ -320,12 +337,12 @@ def fit(args: argparse.Namespace) -> int:
 
 def predict(args: argparse.Namespace) -> int:
     """Predict the CSV file's rows with a saved model; write them as CSV."""
-    import joblib
-
+    if args.output is not None:
+        check_output_file(args.output, {"--csv": args.csv, "--model": args.model})
     if not Path(args.model).is_file():
         raise CLIError(f"no such file: {args.model}")
     try:
-        model = joblib.load(args.model)
+        model = _load_model(args.model)
     except Exception as exc:  # unpickling fails in many ways
         raise CLIError(f"cannot load a model from {args.model}: {exc}") from None
     if not hasattr(model, "predict"):
@@ -337,6 +354,7 @@ def predict(args: argparse.Namespace) -> int:
         raise CLIError(
             f"{args.csv} lacks the model's feature columns: {name_list(missing)}"
         )
+    refuse_missing_values(frame[features], args.csv)
     predictions = np.asarray(model.predict(frame[features]))
     _write_predictions(predictions, args.output)
     return 0
@@ -353,9 +371,28 @@ def _write_predictions(predictions: np.ndarray, output: str | None):
     if output is None:
         csv.writer(sys.stdout, lineterminator="\n").writerows([header, *rows])
         return
-    with open(output, "w", newline="") as handle:
-        csv.writer(handle).writerows([header, *rows])
+    with (
+        replaced_atomically(output) as temporary,
+        open(temporary, "w", newline="") as out,
+    ):
+        csv.writer(out).writerows([header, *rows])
     print(f"wrote {len(rows)} predictions to {output}", file=sys.stderr)
+
+
+# The model file format, in one place each way (joblib for now; it runs code
+# on load, which is why the predict help warns about untrusted files).
+
+
+def _save_model(model, path: Path):
+    import joblib
+
+    joblib.dump(model, path)
+
+
+def _load_model(path: str):
+    import joblib
+
+    return joblib.load(path)
 
 
 # -- entry point ------------------------------------------------------------
@@ -370,6 +407,38 @@ def _fail(message: str, code: int) -> int:
     return code
 
 
+def _closed_pipe() -> int:
+    """stdout's reader left: silence the streams, exit 141 (128 + SIGPIPE).
+
+    Pointing them at the null device takes what is still buffered; without
+    it, Python's final flush would print a ``BrokenPipeError`` and exit 120.
+    """
+    null = os.open(os.devnull, os.O_WRONLY)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            os.dup2(null, stream.fileno())
+        except (OSError, ValueError):  # a stream with no file (captured)
+            pass
+    os.close(null)
+    return 141
+
+
+def _run(argv: Sequence[str] | None) -> int:
+    """Parse ``argv`` and run its command; ``--help`` and ``--version`` give 0."""
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # --help and --version print, then exit
+        return exc.code if isinstance(exc.code, int) else 0
+    if args.command is None:
+        raise CLIError(
+            "choose a command: compare, fit or predict (see skdeep --help)", code=2
+        )
+    if getattr(args, "quiet", False):
+        warnings.simplefilter("ignore")
+    commands = {"compare": compare, "fit": fit, "predict": predict}
+    return commands[args.command](args)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``skdeep`` command.
 
@@ -382,29 +451,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     -------
     code : int
         The exit status: 0 on success, 2 for a usage error, 1 for any other
-        error. Errors are one line on stderr, never a traceback.
+        error, 130 when interrupted, 141 when stdout's reader went away (a
+        closed pipe, as in ``skdeep compare | head -1``; nothing is printed).
+        Errors are one line on stderr, never a traceback.
     """
-    commands = {"compare": compare, "fit": fit, "predict": predict}
     with warnings.catch_warnings():
         warnings.showwarning = _show_warning
         try:
-            args = build_parser().parse_args(argv)
-            if args.command is None:
-                raise CLIError(
-                    "choose a command: compare, fit or predict (see skdeep --help)",
-                    code=2,
-                )
-            if getattr(args, "quiet", False):
-                warnings.simplefilter("ignore")
-            return commands[args.command](args)
-        except SystemExit as exc:  # --help
-            return exc.code if isinstance(exc.code, int) else 0
+            code = _run(argv)
+            sys.stdout.flush()  # a closed pipe shows here, not at exit
+            return code
+        except BrokenPipeError:
+            return _closed_pipe()
         except CLIError as exc:
-            return _fail(str(exc), exc.code)
+            code = _fail(str(exc), exc.code)
         except (OSError, ValueError) as exc:
-            return _fail(str(exc), 1)
+            code = _fail(str(exc), 1)
         except KeyboardInterrupt:
-            return _fail("interrupted", 130)
+            code = _fail("interrupted", 130)
+    try:  # stdout may hold output from before the error (compare's table)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        return _closed_pipe()
+    return code
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """The ``skdeep`` command: compare, fit, predict, help and one-line errors."""
 
 import csv
+import os
 import shutil
 import subprocess
 import sys
@@ -12,8 +13,9 @@ import pytest
 from sklearn.dummy import DummyClassifier
 from sklearn.pipeline import make_pipeline
 
-from skdeep import _compare
-from skdeep.cli import main
+import skdeep
+from skdeep import _compare, cli
+from skdeep.cli import build_parser, main
 
 pd = pytest.importorskip("pandas")
 
@@ -45,6 +47,16 @@ def data_csv(tmp_path) -> Path:
     return path
 
 
+@pytest.fixture
+def model_file(tmp_path, data_csv) -> Path:
+    """A stand-in for a model from ``skdeep fit`` that needs no training."""
+    frame = pd.read_csv(data_csv)
+    model = make_pipeline(DummyClassifier()).fit(frame[["a", "b"]], frame["label"])
+    path = tmp_path / "model.joblib"
+    joblib.dump(model, path)
+    return path
+
+
 def run(capsys, *argv) -> tuple[int, str, str]:
     code = main([str(arg) for arg in argv])
     out, err = capsys.readouterr()
@@ -71,7 +83,7 @@ def test_compare_iris_ranks_candidates_and_writes_cv_results(capsys, tmp_path):
         "0.2",
         *FAST,
         "--output",
-        tmp_path / "res",
+        tmp_path / "res" / "iris",  # made, parents too
     )
     assert code == 0
     rows = table_rows(out)
@@ -80,7 +92,7 @@ def test_compare_iris_ranks_candidates_and_writes_cv_results(capsys, tmp_path):
     scores = [float(row[1]) for row in rows]
     assert scores == sorted(scores, reverse=True)
     assert "compare" in err and "2/2" in err  # the progress bar
-    with open(tmp_path / "res" / "cv_results.csv", newline="") as handle:
+    with open(tmp_path / "res" / "iris" / "cv_results.csv", newline="") as handle:
         results = list(csv.DictReader(handle))
     assert len(results) == 2
     assert {
@@ -223,6 +235,15 @@ def test_fit_then_predict_round_trip(capsys, data_csv, tmp_path):
     )
     assert code == 0 and "wrote 60 predictions" in err
     assert pd.read_csv(out_path)["prediction"].tolist() == expected
+    # written atomically: no temporary file left, the mode of a new file
+    assert sorted(os.listdir(tmp_path)) == [
+        "data.csv",
+        "model.joblib",
+        "predictions.csv",
+    ]
+    umask = os.umask(0)
+    os.umask(umask)
+    assert model_path.stat().st_mode & 0o777 == 0o666 & ~umask
 
 
 def test_fit_regression(capsys, data_csv, tmp_path):
@@ -259,6 +280,8 @@ ERRORS = [
     (["compare", "--data", "mnist"], "unknown data set 'mnist'"),
     (["compare", "--scoring", "acuracy"], "unknown scoring 'acuracy'"),
     (["compare", "--cv", "1"], "an integer >= 2"),
+    (["compare", "--n-jobs", "0"], "--n-jobs: expected a non-zero integer"),
+    (["compare", "--n-jobs", "two"], "--n-jobs: expected a non-zero integer"),
     (["compare", "--target", "y"], "--target needs --csv"),
     (["compare", "--csv", "missing.csv", "--target", "y"], "no such file"),
     (["compare", "--csv", "{csv}", "--target", "nope"], "unknown column 'nope'"),
@@ -373,6 +396,248 @@ def test_predict_needs_the_model_columns(capsys, data_csv, tmp_path):
     code, _, err = run(capsys, "predict", "--model", model_path, "--csv", data_csv)
     assert code == 1
     assert err.startswith("skdeep: error: ") and "feature columns: b" in err
+
+
+def test_n_jobs_takes_what_joblib_takes():
+    for value in ("1", "2", "-1", "-2"):
+        args = build_parser().parse_args(["compare", "--n-jobs", value])
+        assert args.n_jobs == int(value)
+
+
+# -- data files -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["fit", "predict"])
+@pytest.mark.parametrize(
+    "text, problem",
+    [
+        ("", "is empty: expected a header line and rows"),
+        ("\n\n", "is empty: expected a header line and rows"),
+        ("a,b,label\n", "has a header but no rows"),
+    ],
+)
+def test_empty_and_header_only_csv(
+    capsys, tmp_path, model_file, command, text, problem
+):
+    path = tmp_path / "new.csv"
+    path.write_text(text)
+    argv = {
+        "fit": ["--target", "label", "--output", tmp_path / "m.joblib"],
+        "predict": ["--model", model_file],
+    }[command]
+    code, out, err = run(capsys, command, "--csv", path, *argv)
+    assert code == 1 and out == ""
+    assert err == f"skdeep: error: {path} {problem}\n"
+
+
+def test_missing_values_are_named_by_column(capsys, data_csv, model_file, tmp_path):
+    frame = pd.read_csv(data_csv)
+    frame.loc[[1, 4, 7], "b"] = np.nan
+    frame.loc[2, "label"] = np.nan
+    frame.to_csv(data_csv, index=False)
+    fix = "; fill them in or drop those rows first\n"
+    fit = ["fit", "--csv", data_csv, "--target", "label"]
+    code, _, err = run(capsys, *fit, "--output", tmp_path / "m.joblib")
+    assert code == 1
+    assert err == (
+        f"skdeep: error: {data_csv} has missing values: column 'b' (3 rows), "
+        f"column 'label' (1 row){fix}"
+    )
+    compare = ["compare", "--csv", data_csv, "--target", "label", *FAST]
+    assert run(capsys, *compare)[2] == err
+    # predict looks at the model's feature columns only, not at the target
+    predict = ["predict", "--model", model_file, "--csv", data_csv]
+    code, _, err = run(capsys, *predict)
+    assert code == 1
+    assert (
+        err == f"skdeep: error: {data_csv} has missing values: column 'b' (3 rows){fix}"
+    )
+    frame.fillna({"b": 0.0}).to_csv(data_csv, index=False)
+    assert run(capsys, *predict)[0] == 0
+
+
+# -- output files ---------------------------------------------------------------
+
+
+@pytest.fixture
+def no_training(monkeypatch):
+    """Fail the test if a command trains anything."""
+
+    def train(*args, **kwargs):
+        pytest.fail("trained before checking --output")
+
+    monkeypatch.setattr(cli, "make_model", train)
+    monkeypatch.setattr(cli, "run_grid", train)
+
+
+@pytest.fixture
+def paths(tmp_path, data_csv, model_file) -> dict:
+    """The inputs, a link to the CSV, a folder holding a CSV input."""
+    (tmp_path / "link.csv").symlink_to(data_csv)
+    (tmp_path / "res").mkdir()
+    shutil.copy(data_csv, tmp_path / "res" / "cv_results.csv")
+    return {"csv": data_csv, "model": model_file, "tmp": tmp_path}
+
+
+def command_line(command: str, output: str, paths: dict) -> list[str]:
+    """``command``'s words writing to ``output``, with the paths filled in."""
+    template = {
+        "fit": "fit --csv {csv} --target label --output",
+        "predict": "predict --model {model} --csv {csv} --output",
+        "compare": "compare --data iris --output",
+    }.get(command, command)
+    return [word.format(**paths) for word in [*template.split(), output]]
+
+
+RES_CSV = "{tmp}/res/cv_results.csv"
+COMPARE_RES = f"compare --csv {RES_CSV} --target label --output"
+
+
+@pytest.mark.parametrize(
+    "command, output, flag, input",
+    [
+        ("fit", "{csv}", "--csv", "{csv}"),
+        ("fit", "{tmp}/link.csv", "--csv", "{csv}"),
+        ("predict", "{csv}", "--csv", "{csv}"),
+        ("predict", "{model}", "--model", "{model}"),
+        ("compare --csv {csv} --target label --output", "{csv}", "--csv", "{csv}"),
+        (COMPARE_RES, "{tmp}/res", "--csv", RES_CSV),
+    ],
+)  # fmt: skip
+def test_output_may_not_be_an_input(
+    capsys, paths, no_training, command, output, flag, input
+):
+    before = {p: p.read_bytes() for p in (paths["csv"], paths["model"])}
+    code, out, err = run(capsys, *command_line(command, output, paths))
+    assert code == 1 and out == ""
+    output = output.format(**paths)
+    if output.endswith("res"):  # the folder's cv_results.csv is the input
+        output += "/cv_results.csv"
+    assert err == (
+        f"skdeep: error: --output {output} is the same file as {flag} "
+        f"{input.format(**paths)}; choose another output\n"
+    )
+    assert {p: p.read_bytes() for p in before} == before
+
+
+@pytest.mark.parametrize(
+    "command, output, link",
+    [
+        ("fit", "{tmp}/m.joblib", "m.joblib"),
+        ("predict", "{tmp}/out.csv", "out.csv"),
+        ("compare", "{tmp}/res", "res/cv_results.csv"),
+    ],
+)
+def test_output_through_a_symbolic_link_is_refused(
+    capsys, paths, no_training, command, output, link
+):
+    elsewhere = paths["tmp"] / "elsewhere.txt"
+    elsewhere.write_text("keep me")
+    (paths["tmp"] / link).unlink(missing_ok=True)
+    (paths["tmp"] / link).symlink_to(elsewhere)
+    code, out, err = run(capsys, *command_line(command, output, paths))
+    assert code == 1 and out == ""
+    assert err == (
+        f"skdeep: error: --output {paths['tmp'] / link} is a symbolic link; "
+        "skdeep does not write through links: remove it or choose another path\n"
+    )
+    assert elsewhere.read_text() == "keep me"
+
+
+@pytest.mark.parametrize(
+    "command, output, message",
+    [
+        ("fit", "{tmp}/no/m.joblib", "--output {out}: no such folder {tmp}/no"),
+        ("fit", "{tmp}", "--output {out} is a folder, not a file"),
+        ("predict", "{tmp}/no/p.csv", "--output {out}: no such folder {tmp}/no"),
+        ("fit", "{tmp}/ro/m.joblib", "--output {out}: folder {tmp}/ro is not writable"),
+        ("compare", "{csv}", "--output {out} is a file, not a folder"),
+        ("compare", "{csv}/res", "cannot create --output {out}: {csv} is not a folder"),
+        (
+            "compare",
+            "{tmp}/ro/a/b",
+            "cannot create --output {out}: {tmp}/ro is not writable",
+        ),
+        ("compare", "{tmp}/ro", "--output {out}: folder is not writable"),
+    ],
+)
+def test_output_folder_is_checked_before_training(
+    capsys, paths, no_training, monkeypatch, command, output, message
+):
+    (paths["tmp"] / "ro").mkdir()
+    access = os.access  # as root every folder is writable: pretend, for "ro"
+    monkeypatch.setattr(
+        os, "access", lambda p, m: Path(p).name != "ro" and access(p, m)
+    )
+    code, out, err = run(capsys, *command_line(command, output, paths))
+    assert code == 1 and out == ""
+    message = message.format(out=output.format(**paths), **paths)
+    assert err == f"skdeep: error: {message}\n"
+
+
+class _FailingWriter:
+    """A ``csv.writer`` whose disk fills up halfway."""
+
+    def __init__(self, handle):
+        self.handle = handle
+
+    def writerows(self, rows):
+        self.handle.write("prediction\npart")
+        raise OSError("disk full")
+
+
+def _failing_dump(model, path):
+    Path(path).write_text("part of a model")
+    raise OSError("disk full")
+
+
+@pytest.mark.parametrize("command", ["fit", "predict"])
+def test_a_failed_write_keeps_the_old_file(capsys, paths, monkeypatch, command):
+    monkeypatch.setattr(joblib, "dump", _failing_dump)
+    monkeypatch.setattr(csv, "writer", _FailingWriter)
+    output = paths["tmp"] / "out"
+    output.write_text("old")
+    files = sorted(os.listdir(paths["tmp"]))
+    extra = ["--max-iter", "1"] if command == "fit" else []
+    code, _, err = run(capsys, *command_line(command, "{tmp}/out", paths), *extra)
+    assert code == 1  # after the warning that one epoch did not converge:
+    assert err.splitlines()[-1] == "skdeep: error: disk full"
+    assert output.read_text() == "old"
+    assert sorted(os.listdir(paths["tmp"])) == files
+
+
+# -- pipes, version, python -m --------------------------------------------------
+
+
+def test_closed_stdout_ends_quietly_with_141(tmp_path):
+    read, write = os.pipe()
+    os.close(read)  # nobody will read: every write to stdout fails
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "skdeep", "compare", "--data", "iris", *FAST],
+            stdout=write,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        os.close(write)
+    assert result.returncode == 141  # 128 + SIGPIPE, as `cat` ends
+    assert "Broken pipe" not in result.stderr and "Traceback" not in result.stderr
+    assert "Exception ignored" not in result.stderr
+
+
+def test_version_with_python_dash_m():
+    result = subprocess.run(
+        [sys.executable, "-m", "skdeep", "--version"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0
+    assert result.stdout == f"skdeep {skdeep.__version__}\n"
 
 
 # -- help ---------------------------------------------------------------------
