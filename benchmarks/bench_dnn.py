@@ -100,7 +100,7 @@ CASES = {
     },
 }
 
-METHODS = ("hand", "hand-fused", "skdeep", "skorch", "sklearn")
+METHODS = ("hand", "hand-fused", "skdeep", "skdeep-float64", "skorch", "sklearn")
 
 
 # -- data ---------------------------------------------------------------------
@@ -202,6 +202,16 @@ class SkdeepMethod:
         return self.est.predict(X)
 
 
+class SkdeepFloat64Method(SkdeepMethod):
+    """The same estimator given float64 X: it trains in float64, as sklearn."""
+
+    def fit(self, X, y):
+        return super().fit(X.astype(np.float64), y)
+
+    def predict(self, X):
+        return super().predict(X.astype(np.float64))
+
+
 class SkorchMethod:
     def __init__(self, hidden, batch_size, epochs, threads):
         from skorch import NeuralNetClassifier
@@ -273,6 +283,8 @@ def make_method(name, hidden, batch_size, epochs, threads):
         return HandLoop(hidden, batch_size, epochs, threads, fused=True)
     if name == "skdeep":
         return SkdeepMethod(hidden, batch_size, epochs, threads)
+    if name == "skdeep-float64":
+        return SkdeepFloat64Method(hidden, batch_size, epochs, threads)
     if name == "skorch":
         return SkorchMethod(hidden, batch_size, epochs, threads)
     if name == "sklearn":
@@ -388,11 +400,7 @@ def memory_child(args):
     """Runs in a fresh process: load the data, fit one method, report RSS."""
     data = np.load(args.data)
     X, y = data["X"], data["y"]
-    if args.memory_child == "skdeep-f64":
-        X = X.astype(np.float64)
-        name = "skdeep"
-    else:
-        name = args.memory_child
+    name = args.memory_child
     spec = CASES["b"]
     torch.set_num_threads(args.threads[0])
     params = n_params(X.shape[1], spec["hidden"], 10)
@@ -440,7 +448,7 @@ def run_memory(data, threads, epochs):
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "b.npz")
         np.savez(path, X=X_train, y=y_train)
-        for name in (*METHODS, "skdeep-f64"):
+        for name in METHODS:
             out = subprocess.run(
                 [
                     sys.executable,
@@ -465,7 +473,7 @@ def run_memory(data, threads, epochs):
             increase = res["peak"] - res["before"]
             rows.append(
                 [
-                    name if name != "skdeep-f64" else "skdeep (float64 X)",
+                    name,
                     f"{res['start']:.0f}",
                     f"{res['before'] - res['start']:.0f}",
                     f"{res['before']:.0f}",

@@ -30,6 +30,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 from skorch.callbacks import Callback, EarlyStopping, ProgressBar
+from torch.nn.modules.batchnorm import _BatchNorm
 
 from ._compat import Interval, StrOptions
 from ._net import SkdeepNet, TensorData, build_net, num_threads, torch_threads
@@ -50,9 +51,16 @@ FLOAT_DTYPES = (np.float64, np.float32)
 _TORCH_DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
-def preserved_dtypes(dtype: str | None) -> list[str]:
-    """The ``preserves_dtype`` tag: X's float precision, unless ``dtype`` forces one."""
-    return ["float64", "float32"] if dtype is None else [dtype]
+def preserved_dtypes(estimator) -> list[str]:
+    """The ``preserves_dtype`` tag: X's float precision on the CPU, unless
+    ``dtype`` forces one; float32 on an accelerator."""
+    if estimator.dtype is not None:
+        return [estimator.dtype]
+    try:
+        on_cpu = resolve_device(estimator.device).type == "cpu"
+    except ValueError:  # reported by fit
+        on_cpu = True
+    return ["float64", "float32"] if on_cpu else ["float32"]
 
 
 def set_params_from(estimator, params: dict) -> None:
@@ -189,7 +197,7 @@ class TorchEstimator(BaseEstimator):
         trained in place, so it is copied first; a fresh fit builds a new
         net, and only the attributes need restoring.
         """
-        return restored_on_error(self, copied=("net_",) if continuing else ())
+        return restored_on_error(self, copied=("net_", "_seeds") if continuing else ())
 
     def _to_data(self, inputs: tuple, device: torch.device, y=None, weight=None):
         """The inputs (``(X,)`` or ``(X, lengths)``) as tensors on ``device``."""
@@ -288,7 +296,8 @@ class BaseNet(TorchEstimator, ABC):
     def _initialize_weights(self, module, data: TensorData, seed: int) -> None:
         """Start ``module`` from other weights than torch's default init.
 
-        ``data`` holds the training rows as tensors on the training device.
+        ``data`` holds the training rows (without a validation split's) as
+        tensors on the training device.
         """
 
     # -- the task's hooks -----------------------------------------------------
@@ -396,19 +405,19 @@ class BaseNet(TorchEstimator, ABC):
         early_stopping = self.early_stopping and not incremental
         train, valid = self._split(data, y, early_stopping, seed)
         batch_size = self._batch_size(len(train))
-        if self.batch_norm and batch_size < 2:
-            raise ValueError(
-                "batch_norm=True needs at least 2 rows per batch (batch "
-                f"normalisation cannot train on one row); got batch_size="
-                f"{self.batch_size!r} with {len(train)} training samples."
-            )
         if reset:
             input_shape = tuple(data.inputs[0].shape[1:])
             module = self._build_module(input_shape, self.n_outputs_)
             module = module.to(self._torch_dtype)
-            self._initialize_weights(module, data, seed)
+            self._initialize_weights(module, train, seed)
             self.net_ = self._make_net(module, batch_size)
             self._fitted_architecture = self._architecture()
+        if self.net_.min_batch > batch_size:
+            raise ValueError(
+                "This network has batch normalisation, which needs at least 2 "
+                "rows per batch (it cannot train on one row); got batch_size="
+                f"{self.batch_size!r} with {len(train)} training samples."
+            )
         elif not incremental:
             self._restart_optimizer()
         net = self.net_
@@ -419,7 +428,7 @@ class BaseNet(TorchEstimator, ABC):
         net.generator = torch.Generator().manual_seed(seed)
         # A family knob (RNN) the shared loop applies.
         net.clip_grad_norm = getattr(self, "clip_grad_norm", None)
-        net.callbacks = self._callbacks(early_stopping)
+        net.callbacks = self._callbacks(early_stopping, incremental)
         net.initialize_callbacks()
         self._cost = net.module_.cost_per_sample()
         epochs_before = len(net.history)
@@ -454,10 +463,12 @@ class BaseNet(TorchEstimator, ABC):
 
     def _make_net(self, module, batch_size) -> SkdeepNet:
         net = build_net(SkdeepNet, module, self._criterion(), self, batch_size)
-        net.min_batch = 2 if self.batch_norm else 1
+        # Batch norm (asked for, or part of a preset) cannot train on one row.
+        batch_norm = any(isinstance(m, _BatchNorm) for m in module.modules())
+        net.min_batch = 2 if batch_norm else 1
         return net.initialize()
 
-    def _callbacks(self, early_stopping: bool) -> list:
+    def _callbacks(self, early_stopping: bool, incremental: bool) -> list:
         monitor = "valid_score" if early_stopping else "train_loss"
         callbacks = [
             (
@@ -472,7 +483,7 @@ class BaseNet(TorchEstimator, ABC):
                 ),
             )
         ]
-        if self.lr_schedule is not None:
+        if self.lr_schedule is not None and not incremental:
             schedule = make_lr_schedule(
                 self.lr_schedule,
                 monitor=monitor,

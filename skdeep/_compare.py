@@ -159,7 +159,11 @@ def refuse_missing_values(frame, path: str):
 
 
 def make_model(task: str, **params) -> Pipeline:
-    """``Pipeline(StandardScaler, net)``; a regressor also standardises y."""
+    """``Pipeline(StandardScaler, net)``; a regressor also standardises y.
+
+    The nets train in float32, the fast path, whatever the CSV's precision.
+    """
+    params = {"dtype": "float32", **params}
     if task == "classify":
         net = DNNClassifier(**params)
     else:

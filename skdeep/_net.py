@@ -10,6 +10,7 @@ paid for when unused.
 """
 
 import contextlib
+import copy
 import math
 from collections.abc import Iterator
 
@@ -37,15 +38,15 @@ _BATCH_EVENTS = ("on_batch_begin", "on_batch_end", "on_grad_computed")
 # big risk it; smaller ones stay immune.
 SMALL_STEP_WORK = 10_000_000
 
-# Training diverged when an epoch's loss exceeds this many times the loss at
-# the weights the fit call started from (or is not finite): far beyond any
-# noisy epoch, and reached within a few epochs by a real blow-up.
+# Training diverged when an epoch's loss exceeds this many times the lowest
+# epoch loss so far (or is not finite): far beyond any noisy epoch, and
+# reached within a few epochs by a real blow-up.
 EXPLOSION = 1e4
 
 
 class DivergedError(ValueError):
     """Training diverged: a monitored loss became NaN or infinite, or the
-    training loss exceeded ``EXPLOSION`` times its value at the start.
+    training loss exceeded ``EXPLOSION`` times its lowest epoch value.
 
     Attributes
     ----------
@@ -227,6 +228,12 @@ class SkdeepNet(NeuralNet):
         # pickles ``module_`` so that it loads on a CPU-only machine; pickled
         # again as ``module``, it would double the size and fail to load there.
         state["module"] = None
+        # A learning-rate scheduler holds the optimizer, hence the weights:
+        # pickled outside skorch's CUDA-to-CPU path, it would double the size
+        # and fail to load without CUDA. It is rebuilt at the next fit.
+        for key in ("callbacks", "callbacks_"):
+            if state.get(key):
+                state[key] = [_without_scheduler(item) for item in state[key]]
         return state
 
     def initialize_criterion(self):
@@ -286,7 +293,6 @@ class SkdeepNet(NeuralNet):
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         self.batch_events_ = any(_listens_to_batches(cb) for _, cb in self.callbacks_)
-        self.start_loss_ = None  # the loss at the weights this call starts from
 
     def get_split_datasets(self, X, y=None, **fit_params):
         return X
@@ -302,14 +308,13 @@ class SkdeepNet(NeuralNet):
         if iterator is None:
             return
         if training:
-            loss, first = self._train_epoch(iterator)
-            if self.start_loss_ is None:
-                self.start_loss_ = first
+            loss = self._train_epoch(iterator)
             self.history.record("lr", self.optimizer_.param_groups[0]["lr"])
         else:
             loss = self._valid_epoch(iterator)
+        best = self.best_values_.get(prefix + "_loss")
         self._record(prefix + "_loss", loss, lower_is_better=True)
-        exploded = training and loss > EXPLOSION * max(self.start_loss_, 1e-3)
+        exploded = training and best is not None and loss > EXPLOSION * max(best, 1e-3)
         if not math.isfinite(loss) or exploded:
             raise DivergedError(
                 f"{prefix} loss", loss, len(self.history), self.divergence_hint
@@ -326,7 +331,7 @@ class SkdeepNet(NeuralNet):
         self.history.record(key, value)
         self.history.record(key + "_best", bool(improved))
 
-    def _train_epoch(self, batches) -> tuple[float, float]:
+    def _train_epoch(self, batches) -> float:
         self.module_.train()
         events = self.batch_events_
         losses, sizes = [], []
@@ -346,11 +351,8 @@ class SkdeepNet(NeuralNet):
             sizes = torch.stack(sizes)
         else:
             sizes = torch.tensor(sizes, dtype=stacked.dtype, device=stacked.device)
-        mean = stacked @ sizes / _positive(sizes.sum())
-        # The only device sync of the epoch: the mean loss, and the first
-        # batch's, computed at the weights the epoch started from.
-        mean, first = torch.stack([mean, stacked[0]]).tolist()
-        return mean, first
+        # The only device sync of the epoch.
+        return float(stacked @ sizes / _positive(sizes.sum()))
 
     def _train_batch(self, inputs, y, weight):
         """One optimisation step; returns the detached loss and batch weight."""
@@ -418,6 +420,15 @@ def build_net(net_class, module, criterion, estimator, batch_size):
     net.momentum = estimator.momentum
     net.weight_decay = estimator.alpha
     return net
+
+
+def _without_scheduler(item):
+    named = isinstance(item, tuple)
+    callback = item[1] if named else item
+    if getattr(callback, "lr_scheduler_", None) is not None:
+        callback = copy.copy(callback)
+        callback.lr_scheduler_ = None
+    return (item[0], callback) if named else callback
 
 
 def _weighted_mean(values, weight):

@@ -138,19 +138,26 @@ def _plateau(monitor, lower_is_better, max_iter, patience, tol):
 
 
 def _cosine(monitor, lower_is_better, max_iter, patience, tol):
-    return LRScheduler("CosineAnnealingLR", T_max=max_iter, event_name=None)
+    return LRScheduler(
+        "CosineAnnealingLR", T_max=max_iter, last_epoch=-1, event_name=None
+    )
 
 
 def _step(monitor, lower_is_better, max_iter, patience, tol):
     # A tenth of the rate after each third of the epochs.
     return LRScheduler(
-        "StepLR", step_size=max(1, max_iter // 3), gamma=0.1, event_name=None
+        "StepLR",
+        step_size=max(1, max_iter // 3),
+        gamma=0.1,
+        last_epoch=-1,
+        event_name=None,
     )
 
 
 #: ``lr_schedule`` names -> skorch ``LRScheduler`` factories. Each takes the
 #: monitored history key, its direction, ``max_iter``, the early-stopping
-#: patience and ``tol``.
+#: patience and ``tol``. A schedule starts anew at each fit, with the
+#: optimizer (``last_epoch=-1``).
 LR_SCHEDULES = {"plateau": _plateau, "cosine": _cosine, "step": _step}
 
 

@@ -66,7 +66,7 @@ class _SupervisedNet(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNet)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.transformer_tags.preserves_dtype = preserved_dtypes(self.dtype)
+        tags.transformer_tags.preserves_dtype = preserved_dtypes(self)
         return tags
 
     def _sample_weight(self, sample_weight, X, y):

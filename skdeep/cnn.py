@@ -79,8 +79,8 @@ class _CNNMixin:
         if sizes is not None:
             sizes = self._hidden_sizes()
         architecture = self.architecture
-        if not isinstance(architecture, str):
-            architecture = [int(c) for c in np.atleast_1d(architecture)]
+        if not isinstance(architecture, str):  # the module checks the values
+            architecture = list(np.atleast_1d(architecture).tolist())
         return ConvNet(
             input_shape,
             n_outputs,
@@ -127,9 +127,7 @@ Shape:
           the head, or the pooled convolutional features without one"""
 
 
-@fill_doc(
-    cnn_params=CNN_PARAMS, cnn_shape_params=CNN_SHAPE_PARAMS, cnn_shape=CNN_SHAPE
-)
+@fill_doc(cnn_params=CNN_PARAMS, cnn_shape_params=CNN_SHAPE_PARAMS, cnn_shape=CNN_SHAPE)
 class CNNClassifier(_CNNMixin, NetClassifier):
     """Convolutional network classifier for 1-D signals and 2-D images.
 
@@ -211,9 +209,7 @@ class CNNClassifier(_CNNMixin, NetClassifier):
         set_params_from(self, locals())
 
 
-@fill_doc(
-    cnn_params=CNN_PARAMS, cnn_shape_params=CNN_SHAPE_PARAMS, cnn_shape=CNN_SHAPE
-)
+@fill_doc(cnn_params=CNN_PARAMS, cnn_shape_params=CNN_SHAPE_PARAMS, cnn_shape=CNN_SHAPE)
 class CNNRegressor(_CNNMixin, NetRegressor):
     """Convolutional network regressor for 1-D signals and 2-D images.
 

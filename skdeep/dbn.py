@@ -261,7 +261,7 @@ class DBNTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.transformer_tags.preserves_dtype = preserved_dtypes(self.dtype)
+        tags.transformer_tags.preserves_dtype = preserved_dtypes(self)
         return tags
 
 
@@ -286,8 +286,9 @@ class _DBNMixin(_DNNMixin):
             random_state=seed,
             verbose=self.verbose,
         )
-        X = data.inputs[0].cpu().numpy()
-        weight = None if data.weight is None else data.weight.cpu().numpy()
+        rows = slice(None) if data.rows is None else data.rows.numpy()
+        X = data.inputs[0].cpu().numpy()[rows]
+        weight = None if data.weight is None else data.weight.cpu().numpy()[rows]
         try:
             self.dbn_ = dbn.fit(_pretraining_rows(X, weight, seed))
         except DivergedError as exc:  # name the parameter this estimator has
@@ -326,8 +327,12 @@ def _pretraining_rows(X: np.ndarray, weight, seed: int) -> np.ndarray:
     """
     if weight is not None:
         rng = np.random.RandomState(seed)
+        if weight.sum() < 1:  # would keep no row: use relative weights
+            weight = weight / weight[weight > 0].mean()
         whole = np.floor(weight)
         counts = (whole + (rng.rand(len(weight)) < weight - whole)).astype(np.intp)
+        if not counts.any():
+            counts[np.argmax(weight)] = 1
         X = X.repeat(counts, axis=0)
     key = X @ np.random.RandomState(0).rand(X.shape[1])
     return X[np.argsort(key, kind="stable")]

@@ -440,5 +440,5 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.transformer_tags.preserves_dtype = preserved_dtypes(self.dtype)
+        tags.transformer_tags.preserves_dtype = preserved_dtypes(self)
         return tags

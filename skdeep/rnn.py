@@ -29,11 +29,7 @@ _RNN_CONSTRAINTS = {
 
 def _is_sequence_list(X) -> bool:
     """A list (or tuple) of 2-D arrays: sequences that may differ in length."""
-    return (
-        isinstance(X, list | tuple)
-        and len(X) > 0
-        and all(np.ndim(x) == 2 for x in X[:1])
-    )
+    return isinstance(X, list | tuple) and len(X) > 0 and np.ndim(X[0]) == 2
 
 
 class _RNNMixin:
@@ -51,7 +47,8 @@ class _RNNMixin:
 
     def _check_X(self, X, *, reset):
         name = type(self).__name__
-        if _is_sequence_list(X) or (not reset and self._layout == "steps"):
+        steps = _is_sequence_list(X) or np.ndim(X) >= 3
+        if steps or (not reset and self._layout == "steps"):
             inputs = self._check_sequences(X, name)
             layout, n_features = "steps", inputs[0].shape[2]
         else:

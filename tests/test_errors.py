@@ -35,7 +35,10 @@ def fit(X=X, y=y, sample_weight=None, **params):
         ({"max_iter": 0}, "'max_iter' parameter"),
         ({"validation_fraction": 1.0}, "'validation_fraction' parameter"),
         ({"device": "tpu:0"}, "Unknown device"),
-        ({"batch_norm": True, "batch_size": 1}, "batch_norm=True needs at least 2"),
+        (
+            {"batch_norm": True, "batch_size": 1},
+            "batch normalisation, which needs at least 2",
+        ),
     ],
 )
 def test_bad_parameters(params, match):
