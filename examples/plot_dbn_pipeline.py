@@ -30,7 +30,7 @@ out = Path(sys.argv[1] if len(sys.argv) > 1 else "skdeep-output")
 out.mkdir(parents=True, exist_ok=True)
 
 X, y = load_digits(return_X_y=True)
-images = X.reshape(-1, 8, 8) / 16
+images = (X.reshape(-1, 8, 8) / 16).astype(np.float32)  # float32: the fast path
 moves = [(0, 0), (-1, 0), (1, 0), (0, -1), (0, 1)]
 X = np.concatenate([shift(images, (0, *m), order=0).reshape(len(X), -1) for m in moves])
 y = np.tile(y, len(moves))

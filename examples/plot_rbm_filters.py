@@ -22,7 +22,7 @@ from skdeep import RBM
 out = Path(sys.argv[1] if len(sys.argv) > 1 else "skdeep-output")
 out.mkdir(parents=True, exist_ok=True)
 
-X = load_digits().data / 16
+X = (load_digits().data / 16).astype("float32")  # float32 trains fastest
 rbm = RBM(n_components=64, learning_rate=0.05, max_iter=20, random_state=0).fit(X)
 curve = [round(v, 1) for v in rbm.pseudo_likelihood_curve_]
 print(f"pseudo-likelihood per epoch: {curve}")

@@ -32,8 +32,15 @@ from sklearn.utils.validation import (
 from skorch.callbacks import Callback, EarlyStopping, ProgressBar
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from ._compat import Interval, StrOptions
-from ._net import SkdeepNet, TensorData, build_net, num_threads, torch_threads
+from ._compat import Interval, StrOptions, _check_y
+from ._net import (
+    SkdeepNet,
+    TensorData,
+    TrainingInterrupted,
+    build_net,
+    num_threads,
+    torch_threads,
+)
 from ._registry import ACTIVATIONS, LR_SCHEDULES, OPTIMIZERS, make_lr_schedule
 from .modules import FeatureModule
 
@@ -41,6 +48,7 @@ __all__ = [
     "FLOAT_DTYPES",
     "BaseNet",
     "TorchEstimator",
+    "interruptible",
     "preserved_dtypes",
     "restored_on_error",
     "set_params_from",
@@ -116,6 +124,10 @@ def seeded(seed: int, device: torch.device):
 def restored_on_error(estimator, *, copied=()):
     """If the block raises, restore ``estimator``'s attributes as they were.
 
+    A :class:`TrainingInterrupted` (Ctrl-C after a completed epoch) keeps
+    the new state; any other exception, a plain ``KeyboardInterrupt``
+    included, restores the old one.
+
     Attributes named in ``copied`` are changed in place by the block, so a
     deep copy of them is kept instead of a reference.
     """
@@ -125,10 +137,37 @@ def restored_on_error(estimator, *, copied=()):
             before[name] = copy.deepcopy(before[name])
     try:
         yield
-    except Exception:
+    except TrainingInterrupted:
+        raise  # the completed epochs are kept
+    except BaseException:  # errors, and Ctrl-C before any completed epoch
         vars(estimator).clear()
         vars(estimator).update(before)
         raise
+
+
+@contextlib.contextmanager
+def interruptible(estimator, net, epochs_before: int):
+    """Turn Ctrl-C after a completed epoch into :class:`TrainingInterrupted`.
+
+    The block trains ``net`` and then sets the fitted attributes; if it is
+    interrupted after an epoch of this call completed, the attributes are
+    set from the completed epochs, a warning says so, and the interrupt
+    propagates as a :class:`TrainingInterrupted` that keeps them.
+    """
+    try:
+        yield
+    except KeyboardInterrupt:
+        completed = len(net.history) - epochs_before
+        if completed == 0:
+            raise  # nothing to keep: the fit puts the estimator back
+        estimator._set_fitted_attributes(net, net.score is not None)
+        message = (
+            f"{type(estimator).__name__}: training interrupted after "
+            f"{completed} completed epoch(s) of this call; the estimator keeps "
+            f"them (n_iter_={estimator.n_iter_})."
+        )
+        warnings.warn(message, UserWarning, stacklevel=2)
+        raise TrainingInterrupted(message) from None
 
 
 class TorchEstimator(BaseEstimator):
@@ -266,6 +305,10 @@ class BaseNet(TorchEstimator, ABC):
         "callbacks": [list, None],
     }
 
+    #: The loop clips gradients to this global norm; a family that offers
+    #: clipping (RNN) declares it as a parameter, which overrides this.
+    clip_grad_norm = None
+
     #: Parameters that shape the module (the warm-start check compares them).
     _architecture_params: tuple[str, ...] = (
         "hidden_layer_sizes",
@@ -356,13 +399,14 @@ class BaseNet(TorchEstimator, ABC):
         )
 
     def _check_y(self, y, n_samples: int) -> np.ndarray:
-        y = validate_data(
-            self,
-            X="no_validation",
-            y=y,
-            multi_output=True,
-            y_numeric=self._y_numeric,
-        )
+        if y is None:  # validate_data's words, which a conformance check expects
+            raise ValueError(
+                f"This {type(self).__name__} estimator requires y to be passed, "
+                "but the target y is None."
+            )
+        # Not validate_data(X="no_validation"): that would reset the feature
+        # names that X's validation just recorded.
+        y = _check_y(y, multi_output=True, y_numeric=self._y_numeric, estimator=self)
         check_consistent_length(np.empty((n_samples, 0)), y)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
@@ -426,15 +470,15 @@ class BaseNet(TorchEstimator, ABC):
         net.shuffle = self.shuffle
         net.score = self._score_name() if early_stopping else None
         net.generator = torch.Generator().manual_seed(seed)
-        # A family knob (RNN) the shared loop applies.
-        net.clip_grad_norm = getattr(self, "clip_grad_norm", None)
+        net.clip_grad_norm = self.clip_grad_norm
         net.callbacks = self._callbacks(early_stopping, incremental)
         net.initialize_callbacks()
         self._cost = net.module_.cost_per_sample()
         epochs_before = len(net.history)
-        with torch_threads(num_threads(batch_size * self._cost)):
-            net.partial_fit((train, valid))
-        self._set_fitted_attributes(net, early_stopping)
+        with interruptible(self, net, epochs_before):
+            with torch_threads(num_threads(batch_size * self._cost)):
+                net.partial_fit((train, valid))
+            self._set_fitted_attributes(net, early_stopping)
         self._warn_if_not_converged(net, epochs_before, incremental)
 
     def _check_same_architecture(self) -> None:

@@ -25,6 +25,7 @@ __all__ = [
     "DivergedError",
     "SkdeepNet",
     "TensorData",
+    "TrainingInterrupted",
     "build_net",
     "num_threads",
 ]
@@ -63,6 +64,16 @@ class DivergedError(ValueError):
         super().__init__(
             f"The {quantity} became {value} at epoch {epoch}: training diverged. {hint}"
         )
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C stopped training after at least one completed epoch.
+
+    The estimator keeps the completed epochs (``n_iter_``, ``loss_curve_``
+    and ``history_`` agree; the weights include the steps of the
+    interrupted epoch); the interrupt then propagates, so a script, a grid
+    search or the ``skdeep`` command stops while a notebook keeps the model.
+    """
 
 
 class TensorData:
@@ -235,6 +246,26 @@ class SkdeepNet(NeuralNet):
             if state.get(key):
                 state[key] = [_without_scheduler(item) for item in state[key]]
         return state
+
+    def partial_fit(self, X, y=None, classes=None, **fit_params):
+        """skorch's ``partial_fit``, except that Ctrl-C is not swallowed.
+
+        The interrupted epoch's incomplete history row is dropped, the train
+        end is still notified (early stopping restores its best weights),
+        then the ``KeyboardInterrupt`` propagates.
+        """
+        if not self.initialized_:
+            self.initialize()
+        self.notify("on_train_begin", X=X, y=y)
+        try:
+            self.fit_loop(X, y, **fit_params)
+        except KeyboardInterrupt:
+            if self.history and "dur" not in self.history[-1]:
+                del self.history[-1]  # the epoch EpochTimer did not close
+            raise
+        finally:
+            self.notify("on_train_end", X=X, y=y)
+        return self
 
     def initialize_criterion(self):
         super().initialize_criterion()

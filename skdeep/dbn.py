@@ -20,7 +20,7 @@ from ._base import (
 )
 from ._compat import Interval, StrOptions, _fit_context
 from ._docs import fill_doc
-from ._net import DivergedError
+from ._net import DivergedError, TrainingInterrupted
 from ._registry import OPTIMIZERS
 from ._supervised import NetClassifier, NetRegressor
 from .dnn import _DNNMixin
@@ -229,6 +229,10 @@ class DBNTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
             )
             try:
                 rbm.fit(hidden)
+            except TrainingInterrupted:
+                # A part of the stack is not the network asked for: the
+                # whole fit is undone, and Ctrl-C propagates as usual.
+                raise KeyboardInterrupt from None
             except DivergedError as exc:
                 raise DivergedError(
                     f"{exc.quantity} of the RBM of layer {k + 1}",

@@ -11,6 +11,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ._base import (
     FLOAT_DTYPES,
     TorchEstimator,
+    interruptible,
     preserved_dtypes,
     seeded,
     set_params_from,
@@ -263,8 +264,13 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchEstimator):
                 net.max_epochs = 1 if incremental else self.max_iter
                 net.generator = torch.Generator().manual_seed(seed)
                 self._cost = net.module_.cost_per_sample()
-                with torch_threads(num_threads(batch_size * self._cost)):
-                    net.partial_fit((data, monitor))
+                with interruptible(self, net, len(net.history)):
+                    with torch_threads(num_threads(batch_size * self._cost)):
+                        net.partial_fit((data, monitor))
+                    self._set_fitted_attributes(net)
+        return self
+
+    def _set_fitted_attributes(self, net, early_stopping: bool = False) -> None:
         history = net.history
         self.n_iter_ = len(history)
         self.reconstruction_error_curve_ = list(history[:, "reconstruction_error"])
@@ -274,7 +280,6 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchEstimator):
             else None
         )
         self._n_features_out = self.n_components
-        return self
 
     def _fit_visible_units(self, X: np.ndarray) -> None:
         units = self.visible_units

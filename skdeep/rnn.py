@@ -47,7 +47,8 @@ class _RNNMixin:
 
     def _check_X(self, X, *, reset):
         name = type(self).__name__
-        steps = _is_sequence_list(X) or np.ndim(X) >= 3
+        # getattr, not np.ndim: array-likes may refuse numpy functions.
+        steps = _is_sequence_list(X) or getattr(X, "ndim", 2) >= 3
         if steps or (not reset and self._layout == "steps"):
             inputs = self._check_sequences(X, name)
             layout, n_features = "steps", inputs[0].shape[2]

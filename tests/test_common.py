@@ -42,15 +42,17 @@ DEFAULTS = [
 SMALL_NET = dict(hidden_layer_sizes=(16,), max_iter=50, learning_rate=0.01)
 VARIANTS = [
     DNNClassifier(**SMALL_NET, optimizer="nesterov", lr_schedule="cosine"),
-    DNNRegressor(**SMALL_NET, optimizer="momentum", lr_schedule="step"),
+    DNNRegressor((16,), max_iter=100, optimizer="rmsprop", lr_schedule="step"),
     RBM(n_components=8, visible_units="gaussian", cd_steps=2, persistent=False),
     DBNTransformer((8, 4), optimizer="adam", learning_rate=0.01, max_iter=2),
     DBNClassifier(**SMALL_NET, pretrain_max_iter=2, pretrain_batch_size=32),
     DBNRegressor(**SMALL_NET, pretrain=False, loss="huber"),
     CNNClassifier([4, 8], max_iter=50, learning_rate=0.01, pooling="avg"),
-    CNNRegressor("fcn", max_iter=20, learning_rate=0.01),
+    CNNRegressor("lenet5", (16,), max_iter=100, learning_rate=0.01),
     RNNClassifier("gru", 16, bidirectional=True, summary="mean", max_iter=50),
-    RNNRegressor("rnn", 16, num_layers=2, clip_grad_norm=1.0, max_iter=50),
+    RNNRegressor(
+        "rnn", 16, num_layers=2, clip_grad_norm=1.0, max_iter=100, learning_rate=0.01
+    ),
 ]
 
 

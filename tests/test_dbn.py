@@ -7,7 +7,7 @@ from sklearn.datasets import load_digits
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import FunctionTransformer, StandardScaler
+from sklearn.preprocessing import FunctionTransformer, MinMaxScaler, StandardScaler
 
 from skdeep import RBM, DBNClassifier, DBNRegressor, DBNTransformer
 
@@ -77,6 +77,9 @@ def test_pretrained_weights_are_the_starting_point(digits01):
         np.testing.assert_allclose(
             layer.weight.detach().numpy(), rbm.components_, atol=1e-4
         )
+        np.testing.assert_allclose(
+            layer.bias.detach().numpy(), rbm.intercept_hidden_, atol=1e-4
+        )
     scratch = DBNClassifier((16, 8), pretrain=False, max_iter=1, random_state=0)
     assert scratch.fit(X_train, y_train).dbn_ is None
 
@@ -122,3 +125,67 @@ def test_bernoulli_pretraining_rejects_unscaled_data():
     X = np.random.RandomState(0).randn(30, 4)
     with pytest.raises(ValueError, match="visible_units='gaussian'"):
         DBNClassifier((4,), visible_units="bernoulli").fit(X, np.arange(30) % 2)
+
+
+def test_default_dbn_after_a_standard_scaler():
+    # The habit of most scikit-learn users: standardised X gives Gaussian
+    # visible units (visible_units="auto"), trained at their default rate.
+    X, y = load_digits(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
+    model = make_pipeline(StandardScaler(), DBNClassifier(random_state=0))
+    assert model.fit(X_train, y_train).score(X_test, y_test) >= 0.97
+    assert model[-1].dbn_.rbms_[0].visible_units_ == "gaussian"
+
+
+def test_rbm_after_minmax_on_float32_digits():
+    # MinMaxScaler in float32 overshoots 1 by a rounding step: still Bernoulli.
+    X, y = load_digits(return_X_y=True)
+    X = X.astype(np.float32)
+    model = make_pipeline(
+        StandardScaler(),
+        MinMaxScaler(),
+        RBM(n_components=64, random_state=0),
+        LogisticRegression(max_iter=1000),
+    )
+    assert model.fit(X, y).score(X, y) > 0.9
+    assert model[2].visible_units_ == "bernoulli"
+
+
+def test_gaussian_pretraining_folds_the_standardisation_into_the_first_layer():
+    X = np.random.RandomState(0).randn(120, 5) * [1, 10, 100, 1, 1] + 50
+    y = (X[:, 0] > 50).astype(int)
+    clf = DBNClassifier((6,), max_iter=1, learning_rate=1e-9, random_state=0)
+    clf.fit(X, y)
+    rbm = clf.dbn_.rbms_[0]
+    assert rbm.visible_units_ == "gaussian"
+    # The net's first layer on raw X equals the RBM's hidden units on X.
+    linear = clf.module_.features[0]
+    with torch.no_grad():
+        hidden = torch.sigmoid(linear(torch.as_tensor(X))).numpy()
+    np.testing.assert_allclose(hidden, rbm.transform(X), rtol=1e-6, atol=1e-9)
+
+
+def test_ctrl_c_in_pretraining_undoes_the_whole_fit(monkeypatch):
+    from skdeep._contrastive import RBMNet
+
+    X = np.random.RandomState(0).rand(40, 6)
+    y = np.arange(40) % 2
+    step = RBMNet._cd_step
+    calls = []
+
+    def interrupted_step(net, v):  # Ctrl-C in the second layer's 2nd epoch
+        calls.append(1)
+        if len(calls) == 12:
+            raise KeyboardInterrupt
+        step(net, v)
+
+    monkeypatch.setattr(RBMNet, "_cd_step", interrupted_step)
+    for estimator, data in [
+        (DBNTransformer((4, 3), batch_size=10, max_iter=2), (X,)),
+        (DBNClassifier((4, 3), pretrain_batch_size=10, pretrain_max_iter=2), (X, y)),
+    ]:
+        calls.clear()
+        with pytest.raises(KeyboardInterrupt):
+            estimator.fit(*data)
+        assert not hasattr(estimator, "rbms_") and not hasattr(estimator, "net_")
+        assert not hasattr(estimator, "n_features_in_")

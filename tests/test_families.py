@@ -16,7 +16,7 @@ from sklearn.preprocessing import StandardScaler
 from skorch.callbacks import Callback
 
 from skdeep import CNNClassifier, DBNClassifier, DNNClassifier, RNNClassifier
-from skdeep._net import DivergedError
+from skdeep._net import DivergedError, TrainingInterrupted
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore::sklearn.exceptions.ConvergenceWarning"
@@ -57,6 +57,17 @@ class Recorder(Callback):
         if training:
             self.sizes.append(len(batch[1]))
             self.modes.append(all(m.training for m in net.module_.modules()))
+
+
+class Interrupt(Callback):
+    """Ctrl-C in the middle of epoch ``epoch`` (1-based, over the life)."""
+
+    def __init__(self, epoch):
+        self.epoch = epoch
+
+    def on_batch_end(self, net, training=None, **kwargs):
+        if training and len(net.history) == self.epoch:
+            raise KeyboardInterrupt
 
 
 class Snapshots(Callback):
@@ -238,3 +249,26 @@ def test_transform_and_feature_names(iris, estimator, param, other):
     assert features.shape == (150, len(names)) and np.isfinite(features).all()
     frame = clf.set_output(transform="pandas").transform(X)
     assert list(frame.columns) == list(names)
+
+
+@pytest.mark.parametrize("estimator, param, other", FAMILIES, ids=IDS)
+def test_ctrl_c_keeps_completed_epochs_and_propagates(iris, estimator, param, other):
+    X, y = iris
+    clf = make(estimator, batch_size=16, callbacks=[Interrupt(3)])
+    with pytest.raises(TrainingInterrupted), pytest.warns(UserWarning, match="2 comp"):
+        clf.fit(X, y)
+    assert clf.n_iter_ == len(clf.loss_curve_) == len(clf.history_) == 2
+    assert np.isfinite(clf.predict_proba(X)).all()
+    # Interrupted in its first epoch, a fresh fit leaves nothing fitted...
+    first = make(estimator, batch_size=16, callbacks=[Interrupt(1)])
+    with pytest.raises(KeyboardInterrupt) as caught:
+        first.fit(X, y)
+    assert not isinstance(caught.value, TrainingInterrupted)
+    assert not hasattr(first, "net_") and not hasattr(first, "n_iter_")
+    # ...and a continued fit leaves the model as it was.
+    before = clf.predict_proba(X)
+    clf.set_params(warm_start=True, callbacks=[Interrupt(3)])
+    with pytest.raises(KeyboardInterrupt):
+        clf.fit(X, y)
+    np.testing.assert_array_equal(clf.predict_proba(X), before)
+    assert clf.n_iter_ == 2

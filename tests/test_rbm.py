@@ -214,7 +214,8 @@ def test_bad_input():
 def test_diverging_training_says_where():
     X = np.random.RandomState(0).randn(200, 5) * 100
     rbm = RBM(4, visible_units="gaussian", learning_rate=10.0, max_iter=20)
-    with pytest.raises(ValueError, match=r"became inf at epoch 1.*lower learning_rate"):
+    message = r"became inf at epoch \d+.*lower learning_rate \(it was 10.0\)"
+    with pytest.raises(ValueError, match=message):
         rbm.fit(X)
     assert not hasattr(rbm, "net_")
 
@@ -231,3 +232,53 @@ def test_minmax_pipeline_on_unseen_rows(digits01):
     scaled = pipe[0].transform(X_test)
     assert scaled.min() < 0 or scaled.max() > 1
     assert pipe.score(X_test, y_test) > 0.7
+
+
+def test_persistent_chain_carries_over_between_batches(monkeypatch):
+    # PCD starts its chain from the data once; CD restarts at every batch.
+    import skdeep._contrastive as contrastive
+
+    X = (np.random.RandomState(0).rand(40, 6) > 0.5).astype(float)
+    starts = {}
+    for persistent in (True, False):
+        calls = []
+        original = contrastive.bernoulli
+        def counted(p, calls=calls, original=original):
+            calls.append(p)
+            return original(p)
+
+        monkeypatch.setattr(contrastive, "bernoulli", counted)
+        RBM(3, persistent=persistent, batch_size=10, max_iter=2).fit(X)
+        monkeypatch.undo()
+        starts[persistent] = len(calls)
+    # 8 steps: PCD samples the data's hidden units once, then only the chain;
+    # CD (cd_steps=1) samples the data's hidden units at each step.
+    assert starts == {True: 1 + 8, False: 8}
+
+
+def test_ctrl_c_keeps_completed_epochs(monkeypatch):
+    from skdeep._contrastive import RBMNet
+    from skdeep._net import TrainingInterrupted
+
+    X = (np.random.RandomState(0).rand(40, 6) > 0.5).astype(float)
+    step = RBMNet._cd_step
+    calls = []
+
+    def interrupted_step(net, v):  # Ctrl-C in the 3rd epoch (4 steps each)
+        calls.append(1)
+        if len(calls) == 10:
+            raise KeyboardInterrupt
+        step(net, v)
+
+    monkeypatch.setattr(RBMNet, "_cd_step", interrupted_step)
+    rbm = RBM(3, batch_size=10, max_iter=5, random_state=0)
+    with pytest.raises(TrainingInterrupted), pytest.warns(UserWarning, match="2 comp"):
+        rbm.fit(X)
+    assert rbm.n_iter_ == len(rbm.reconstruction_error_curve_) == 2
+    assert rbm.transform(X).shape == (40, 3)
+    calls.clear()
+    fresh = RBM(3, batch_size=10, max_iter=5)
+    with pytest.raises(KeyboardInterrupt):  # in the first epoch: nothing kept
+        calls.extend([1] * 8)
+        fresh.fit(X)
+    assert not hasattr(fresh, "net_")
