@@ -12,6 +12,8 @@ paid for when unused.
 import contextlib
 import copy
 import math
+import signal
+import threading
 from collections.abc import Iterator
 
 import torch
@@ -250,21 +252,25 @@ class SkdeepNet(NeuralNet):
     def partial_fit(self, X, y=None, classes=None, **fit_params):
         """skorch's ``partial_fit``, except that Ctrl-C is not swallowed.
 
-        The interrupted epoch's incomplete history row is dropped, the train
-        end is still notified (early stopping restores its best weights),
-        then the ``KeyboardInterrupt`` propagates.
+        A callback stops training by raising ``KeyboardInterrupt`` (skorch's
+        way, early stopping's too): that ends the loop quietly. A real Ctrl-C
+        (SIGINT, seen by a handler installed for the call) drops the
+        interrupted epoch's incomplete history row, still notifies the train
+        end (early stopping restores its best weights), then propagates.
         """
         if not self.initialized_:
             self.initialize()
         self.notify("on_train_begin", X=X, y=y)
         try:
-            self.fit_loop(X, y, **fit_params)
+            with _sigint_seen() as ctrl_c:
+                self.fit_loop(X, y, **fit_params)
         except KeyboardInterrupt:
-            if self.history and "dur" not in self.history[-1]:
-                del self.history[-1]  # the epoch EpochTimer did not close
-            raise
-        finally:
-            self.notify("on_train_end", X=X, y=y)
+            if ctrl_c:
+                if self.history and "dur" not in self.history[-1]:
+                    del self.history[-1]  # the epoch EpochTimer did not close
+                self.notify("on_train_end", X=X, y=y)
+                raise
+        self.notify("on_train_end", X=X, y=y)
         return self
 
     def initialize_criterion(self):
@@ -451,6 +457,44 @@ def build_net(net_class, module, criterion, estimator, batch_size):
     net.momentum = estimator.momentum
     net.weight_decay = estimator.alpha
     return net
+
+
+class _Flag:
+    def __init__(self):
+        self.value = False
+
+    def __bool__(self) -> bool:
+        return self.value
+
+
+@contextlib.contextmanager
+def _sigint_seen():
+    """A flag that turns true when SIGINT (Ctrl-C) arrives inside the block.
+
+    The handler records the signal and defers to the one it replaced
+    (Python's raises ``KeyboardInterrupt``). Signals reach the main thread
+    only, so elsewhere nothing is installed and the flag stays false.
+    """
+    flag = _Flag()
+    if threading.current_thread() is not threading.main_thread():
+        yield flag
+        return
+    previous = signal.getsignal(signal.SIGINT)
+    if previous is signal.SIG_IGN:  # the program ignores Ctrl-C: so do we
+        yield flag
+        return
+
+    def handler(signum, frame):
+        flag.value = True
+        if callable(previous):
+            previous(signum, frame)
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, handler)
+    try:
+        yield flag
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _without_scheduler(item):

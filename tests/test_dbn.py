@@ -1,5 +1,7 @@
 """DBNTransformer, DBNClassifier, DBNRegressor."""
 
+import signal
+
 import numpy as np
 import pytest
 import torch
@@ -176,7 +178,7 @@ def test_ctrl_c_in_pretraining_undoes_the_whole_fit(monkeypatch):
     def interrupted_step(net, v):  # Ctrl-C in the second layer's 2nd epoch
         calls.append(1)
         if len(calls) == 12:
-            raise KeyboardInterrupt
+            signal.raise_signal(signal.SIGINT)  # Ctrl-C
         step(net, v)
 
     monkeypatch.setattr(RBMNet, "_cd_step", interrupted_step)

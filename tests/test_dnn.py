@@ -1,6 +1,7 @@
 """DNNClassifier / DNNRegressor: learning, batch modes, state and round trips."""
 
 import pickle
+import signal
 
 import joblib
 import numpy as np
@@ -236,7 +237,7 @@ def test_keyboard_interrupt_keeps_trained_epochs(iris):
     class Interrupt(Callback):
         def on_epoch_end(self, net, **kwargs):
             if len(net.history) == 3:
-                raise KeyboardInterrupt
+                signal.raise_signal(signal.SIGINT)  # Ctrl-C
 
     X, y = iris
     clf = DNNClassifier(max_iter=50, callbacks=[Interrupt()], random_state=0)

@@ -6,6 +6,7 @@ in eval mode, ``shuffle`` ignored, the best epoch not restored, ...).
 """
 
 import pickle
+import signal
 
 import numpy as np
 import pytest
@@ -67,7 +68,7 @@ class Interrupt(Callback):
 
     def on_batch_end(self, net, training=None, **kwargs):
         if training and len(net.history) == self.epoch:
-            raise KeyboardInterrupt
+            signal.raise_signal(signal.SIGINT)  # Ctrl-C
 
 
 class Snapshots(Callback):
@@ -272,3 +273,20 @@ def test_ctrl_c_keeps_completed_epochs_and_propagates(iris, estimator, param, ot
         clf.fit(X, y)
     np.testing.assert_array_equal(clf.predict_proba(X), before)
     assert clf.n_iter_ == 2
+
+
+class StopAt(Callback):
+    """skorch's way for a callback to end training: raise KeyboardInterrupt."""
+
+    def on_epoch_end(self, net, **kwargs):
+        if len(net.history) == 2:
+            raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize("estimator, param, other", FAMILIES, ids=IDS)
+def test_a_callback_may_stop_training_quietly(iris, estimator, param, other):
+    X, y = iris
+    clf = make(estimator, callbacks=[StopAt()]).fit(X, y)
+    assert clf.n_iter_ == 2
+    stopped = make(estimator, n_iter_no_change=2, tol=1e9).fit(X, y)  # early stop
+    assert stopped.n_iter_ == 3

@@ -2,6 +2,7 @@
 
 import itertools
 import pickle
+import signal
 
 import numpy as np
 import pytest
@@ -267,7 +268,7 @@ def test_ctrl_c_keeps_completed_epochs(monkeypatch):
     def interrupted_step(net, v):  # Ctrl-C in the 3rd epoch (4 steps each)
         calls.append(1)
         if len(calls) == 10:
-            raise KeyboardInterrupt
+            signal.raise_signal(signal.SIGINT)  # Ctrl-C
         step(net, v)
 
     monkeypatch.setattr(RBMNet, "_cd_step", interrupted_step)
