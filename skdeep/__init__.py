@@ -1,5 +1,6 @@
 """skdeep: classic deep-learning families as scikit-learn estimators."""
 
+from ._windows import WindowTransformer, make_windows
 from .cnn import CNNClassifier, CNNRegressor
 from .dbn import DBNClassifier, DBNRegressor, DBNTransformer
 from .dnn import DNNClassifier, DNNRegressor
@@ -17,5 +18,7 @@ __all__ = [
     "DNNRegressor",
     "RNNClassifier",
     "RNNRegressor",
+    "WindowTransformer",
+    "make_windows",
 ]
 __version__ = "0.1.0"

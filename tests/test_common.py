@@ -19,6 +19,7 @@ from skdeep import (
     DNNRegressor,
     RNNClassifier,
     RNNRegressor,
+    WindowTransformer,
 )
 
 DEFAULTS = [
@@ -32,6 +33,7 @@ DEFAULTS = [
     CNNRegressor(),
     RNNClassifier(),
     RNNRegressor(),
+    WindowTransformer(),
 ]
 
 # Other paths through the same code: each still has to learn the toy
@@ -53,6 +55,7 @@ VARIANTS = [
     RNNRegressor(
         "rnn", 16, num_layers=2, clip_grad_norm=1.0, max_iter=100, learning_rate=0.01
     ),
+    WindowTransformer(2),
 ]
 
 
