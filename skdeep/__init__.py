@@ -1,5 +1,6 @@
 """skdeep: classic deep-learning families as scikit-learn estimators."""
 
+from ._persist import ModelFileError, load, save
 from ._windows import WindowTransformer, make_windows
 from .cnn import CNNClassifier, CNNRegressor
 from .dbn import DBNClassifier, DBNRegressor, DBNTransformer
@@ -16,9 +17,12 @@ __all__ = [
     "DBNTransformer",
     "DNNClassifier",
     "DNNRegressor",
+    "ModelFileError",
     "RNNClassifier",
     "RNNRegressor",
     "WindowTransformer",
+    "load",
     "make_windows",
+    "save",
 ]
 __version__ = "0.1.0"

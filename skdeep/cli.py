@@ -3,9 +3,12 @@
 ``skdeep compare`` cross-validates a grid of dropout rates, activations,
 optimizers, batch modes and layer sizes on a bundled data set or a CSV file
 and prints the candidates ranked; ``skdeep fit`` trains one net on a CSV
-file and saves it with joblib; ``skdeep predict`` applies a saved net to a
-CSV file. Every model is ``Pipeline(StandardScaler, net)``; a regressor also
-standardises its target. Errors are one line on stderr and a non-zero exit.
+file and saves it as a safe model file (``skdeep.save``: plain data and
+safetensors weights, so loading it runs no code); ``skdeep predict`` applies
+a saved net to a CSV file (a pickle or joblib file only with
+``--trust-pickle``). Every model is ``Pipeline(StandardScaler, net)``; a
+regressor also standardises its target. Errors are one line on stderr and a
+non-zero exit.
 
 Every ``--output`` is checked before any work starts (not an input, not a
 symbolic link, its folder there and writable) and written atomically. When
@@ -59,8 +62,8 @@ HELP = {
         """examples:
   skdeep compare                     # default grid on the digits data
   skdeep compare --data iris --optimizer sgd adam --dropout 0 0.5
-  skdeep fit --csv train.csv --target label --output model.joblib
-  skdeep predict --model model.joblib --csv new.csv --output predictions.csv
+  skdeep fit --csv train.csv --target label --output model.skdeep
+  skdeep predict --model model.skdeep --csv new.csv --output predictions.csv
 """,
     ),
     "compare": (
@@ -79,22 +82,28 @@ min(200, n), 'full' is batch gradient descent, 1 is stochastic.""",
     "fit": (
         "train one net on a CSV file and save it",
         """Train Pipeline(StandardScaler, DNN) on a CSV file, print its training
-score and save it with joblib. A regressor also standardises its target.""",
+score and save it as a skdeep model file (skdeep.save: parameters as JSON,
+weights as safetensors; loading it runs no code). A regressor also
+standardises its target.""",
         """examples:
-  skdeep fit --csv train.csv --target label --output model.joblib
+  skdeep fit --csv train.csv --target label --output model.skdeep
   skdeep fit --csv houses.csv --target price --task regress --hidden 64,32 \\
-      --dropout 0.1 --max-iter 500 --output price.joblib
+      --dropout 0.1 --max-iter 500 --output price.skdeep
 """,
     ),
     "predict": (
         "apply a saved net to a CSV file",
-        """Predict the rows of a CSV file with a model saved by 'skdeep fit'.
-Columns the model was not trained on (such as the target) are ignored.""",
+        """Predict the rows of a CSV file with a model saved by 'skdeep fit'
+(or skdeep.save). Columns the model was not trained on (such as the target)
+are ignored. Model files are read with skdeep.load, which runs no code from
+the file; a pickle or joblib file is refused unless --trust-pickle is given.""",
         """examples:
-  skdeep predict --model model.joblib --csv new.csv
-  skdeep predict --model model.joblib --csv new.csv --output predictions.csv
+  skdeep predict --model model.skdeep --csv new.csv
+  skdeep predict --model model.skdeep --csv new.csv --output predictions.csv
+  skdeep predict --model old.joblib --trust-pickle --csv new.csv
 
-Only load model files you trust: loading a joblib file can run code.
+--trust-pickle: loading a pickle or joblib file runs whatever code it holds;
+use it only for files you made yourself or trust as you would a program.
 """,
     ),
 }
@@ -236,7 +245,7 @@ def _add_compare(parser: argparse.ArgumentParser):
 def _add_fit(parser: argparse.ArgumentParser):
     _add_data_args(parser, bundled=False)
     add = parser.add_argument
-    add("--output", required=True, metavar="MODEL.joblib", help="save it here")
+    add("--output", required=True, metavar="MODEL.skdeep", help="save it here")
     _add_net_args(parser.add_argument_group("network"), False)
     add("--max-iter", type=_epochs, default=200, metavar="N", help="epochs")
     add("--random-state", type=int, default=0, metavar="SEED", help="seed")
@@ -244,9 +253,15 @@ def _add_fit(parser: argparse.ArgumentParser):
 
 def _add_predict(parser: argparse.ArgumentParser):
     add = parser.add_argument
-    add("--model", required=True, metavar="MODEL.joblib", help="from skdeep fit")
+    add("--model", required=True, metavar="MODEL.skdeep", help="from skdeep fit")
     add("--csv", required=True, metavar="FILE", help="the rows to predict")
     add("--output", metavar="OUT.csv", help="write here (default: stdout)")
+    add(
+        "--trust-pickle",
+        action="store_true",
+        help="also load a pickle or joblib model file (as older skdeep saved); "
+        "loading one runs any code it holds: only for files you trust",
+    )
 
 
 def _add_data_args(parser: argparse.ArgumentParser, bundled: bool):
@@ -342,7 +357,7 @@ def predict(args: argparse.Namespace) -> int:
     if not Path(args.model).is_file():
         raise CLIError(f"no such file: {args.model}")
     try:
-        model = _load_model(args.model)
+        model = _load_model(args.model, trust_pickle=args.trust_pickle)
     except Exception as exc:  # unpickling fails in many ways
         raise CLIError(f"cannot load a model from {args.model}: {exc}") from None
     if not hasattr(model, "predict"):
@@ -379,20 +394,35 @@ def _write_predictions(predictions: np.ndarray, output: str | None):
     print(f"wrote {len(rows)} predictions to {output}", file=sys.stderr)
 
 
-# The model file format, in one place each way (joblib for now; it runs code
-# on load, which is why the predict help warns about untrusted files).
+# The model file format, in one place each way: skdeep.save / skdeep.load
+# (JSON and safetensors in a zip; loading runs no code from the file).
 
 
 def _save_model(model, path: Path):
-    import joblib
+    from ._persist import save
 
-    joblib.dump(model, path)
+    save(model, path)
 
 
-def _load_model(path: str):
-    import joblib
+def _load_model(path: str, trust_pickle: bool = False):
+    """The model in ``path``; a pickle or joblib file only if ``trust_pickle``."""
+    import zipfile
 
-    return joblib.load(path)
+    from ._persist import ModelFileError, load
+
+    if trust_pickle and not zipfile.is_zipfile(path):
+        import joblib
+
+        return joblib.load(path)
+    try:
+        return load(path)
+    except ModelFileError as exc:
+        if zipfile.is_zipfile(path):
+            raise
+        raise ModelFileError(
+            f"{exc} Pass --trust-pickle to load it anyway, only if you trust "
+            "the file: loading it runs any code it holds."
+        ) from None
 
 
 # -- entry point ------------------------------------------------------------

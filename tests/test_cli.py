@@ -2,9 +2,11 @@
 
 import csv
 import os
+import pickle
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import joblib
@@ -15,6 +17,7 @@ from sklearn.pipeline import make_pipeline
 
 import skdeep
 from skdeep import _compare, cli
+from skdeep._persist import load, save
 from skdeep.cli import build_parser, main
 
 pd = pytest.importorskip("pandas")
@@ -52,8 +55,8 @@ def model_file(tmp_path, data_csv) -> Path:
     """A stand-in for a model from ``skdeep fit`` that needs no training."""
     frame = pd.read_csv(data_csv)
     model = make_pipeline(DummyClassifier()).fit(frame[["a", "b"]], frame["label"])
-    path = tmp_path / "model.joblib"
-    joblib.dump(model, path)
+    path = tmp_path / "model.skdeep"
+    save(model, path)
     return path
 
 
@@ -196,7 +199,7 @@ def test_compare_csv_guesses_regression(capsys, data_csv):
 
 
 def test_fit_then_predict_round_trip(capsys, data_csv, tmp_path):
-    model_path = tmp_path / "model.joblib"
+    model_path = tmp_path / "model.skdeep"
     code, out, _ = run(
         capsys,
         "fit",
@@ -213,7 +216,9 @@ def test_fit_then_predict_round_trip(capsys, data_csv, tmp_path):
     )
     assert code == 0
     assert "DNNClassifier" in out and "training accuracy" in out
-    model = joblib.load(model_path)
+    with zipfile.ZipFile(model_path) as archive:  # a safe model file
+        assert archive.namelist() == ["skdeep.json", "tensors.safetensors"]
+    model = load(model_path)
     frame = pd.read_csv(data_csv)
     expected = model.predict(frame.drop(columns="label")).tolist()
 
@@ -238,7 +243,7 @@ def test_fit_then_predict_round_trip(capsys, data_csv, tmp_path):
     # written atomically: no temporary file left, the mode of a new file
     assert sorted(os.listdir(tmp_path)) == [
         "data.csv",
-        "model.joblib",
+        "model.skdeep",
         "predictions.csv",
     ]
     umask = os.umask(0)
@@ -593,7 +598,7 @@ def _failing_dump(model, path):
 
 @pytest.mark.parametrize("command", ["fit", "predict"])
 def test_a_failed_write_keeps_the_old_file(capsys, paths, monkeypatch, command):
-    monkeypatch.setattr(joblib, "dump", _failing_dump)
+    monkeypatch.setattr(cli, "_save_model", _failing_dump)
     monkeypatch.setattr(csv, "writer", _FailingWriter)
     output = paths["tmp"] / "out"
     output.write_text("old")
@@ -604,6 +609,67 @@ def test_a_failed_write_keeps_the_old_file(capsys, paths, monkeypatch, command):
     assert err.splitlines()[-1] == "skdeep: error: disk full"
     assert output.read_text() == "old"
     assert sorted(os.listdir(paths["tmp"])) == files
+
+
+# -- untrusted model files ------------------------------------------------------
+
+
+class _Payload:
+    """Unpickling it writes ``marker``: the proof that code ran."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return exec, (f"open({self.marker!r}, 'w').write('ran')",)
+
+
+def _pickle_dump(obj, path: Path):
+    path.write_bytes(pickle.dumps(obj))
+
+
+@pytest.mark.parametrize("dump", [joblib.dump, _pickle_dump], ids=["joblib", "pickle"])
+def test_predict_refuses_a_crafted_pickle(capsys, data_csv, tmp_path, dump):
+    marker = tmp_path / "marker"
+    model = tmp_path / "model.joblib"
+    dump(_Payload(marker), model)
+    code, out, err = run(capsys, "predict", "--model", model, "--csv", data_csv)
+    assert code == 1 and out == ""
+    assert err.startswith(f"skdeep: error: cannot load a model from {model}: ")
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+    assert "pickle" in err and "--trust-pickle" in err
+    assert not marker.exists()
+    # The payload is real: --trust-pickle, for files one trusts, runs it.
+    args = ["predict", "--model", model, "--trust-pickle", "--csv", data_csv]
+    code, _, err = run(capsys, *args)
+    assert marker.read_text() == "ran"
+    assert code == 1 and "not a model" in err
+
+
+def test_predict_trusts_a_joblib_model_only_when_asked(capsys, data_csv, tmp_path):
+    frame = pd.read_csv(data_csv)
+    model = make_pipeline(DummyClassifier()).fit(frame[["a", "b"]], frame["label"])
+    path = tmp_path / "old.joblib"
+    joblib.dump(model, path)
+    assert run(capsys, "predict", "--model", path, "--csv", data_csv)[0] == 1
+    args = ["predict", "--model", path, "--trust-pickle", "--csv", data_csv]
+    code, out, _ = run(capsys, *args)
+    assert code == 0
+    assert out.splitlines()[1:] == model.predict(frame[["a", "b"]]).tolist()
+
+
+def test_predict_refuses_a_tampered_model_file(capsys, data_csv, model_file):
+    with zipfile.ZipFile(model_file) as archive:
+        text = archive.read("skdeep.json").decode()
+        tensors = archive.read("tensors.safetensors")
+    text = text.replace("sklearn.dummy.DummyClassifier", "subprocess.Popen")
+    with zipfile.ZipFile(model_file, "w") as archive:
+        archive.writestr("skdeep.json", text)
+        archive.writestr("tensors.safetensors", tensors)
+    args = ["predict", "--model", model_file, "--csv", data_csv, "--trust-pickle"]
+    code, _, err = run(capsys, *args)
+    assert code == 1 and len(err.splitlines()) == 1
+    assert "refused the unknown class 'subprocess.Popen'" in err
 
 
 # -- pipes, version, python -m --------------------------------------------------
