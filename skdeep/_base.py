@@ -243,9 +243,9 @@ class TorchEstimator(BaseEstimator):
         X = inputs[0].astype(self._dtype, copy=False)
         tensors = [to_tensor(X, device)]
         lengths = None
-        if len(inputs) > 1:
+        if len(inputs) > 1:  # lengths stay on the CPU, where packing reads them
             lengths = torch.as_tensor(inputs[1], dtype=torch.int64)
-            tensors.append(lengths.to(device))
+            tensors.append(lengths)
         return TensorData(
             tensors,
             None if y is None else to_tensor(y, device),
@@ -308,6 +308,14 @@ class BaseNet(TorchEstimator, ABC):
     #: The loop clips gradients to this global norm; a family that offers
     #: clipping (RNN) declares it as a parameter, which overrides this.
     clip_grad_norm = None
+
+    #: After a fit, recompute the batch-norm statistics on all training rows
+    #: (the running averages of the last mini-batches can be far off on
+    #: small data); after ``partial_fit`` the running averages stay.
+    _recalibrate_batch_norm = True
+    #: Without early stopping, end a fit on the weights of the epoch with the
+    #: lowest training loss (with early stopping: the best validation score).
+    _keep_best_epoch = True
 
     #: Parameters that shape the module (the warm-start check compares them).
     _architecture_params: tuple[str, ...] = (
@@ -478,6 +486,8 @@ class BaseNet(TorchEstimator, ABC):
         with interruptible(self, net, epochs_before):
             with torch_threads(num_threads(batch_size * self._cost)):
                 net.partial_fit((train, valid))
+                if not incremental and self._recalibrate_batch_norm:
+                    net.recalibrate_batch_norm(train)
             self._set_fitted_attributes(net, early_stopping)
         self._warn_if_not_converged(net, epochs_before, incremental)
 
@@ -523,7 +533,7 @@ class BaseNet(TorchEstimator, ABC):
                     patience=self.n_iter_no_change,
                     threshold=self.tol,
                     threshold_mode="abs",
-                    load_best=early_stopping,
+                    load_best=early_stopping or self._keep_best_epoch,
                 ),
             )
         ]

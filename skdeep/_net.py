@@ -19,6 +19,7 @@ from collections.abc import Iterator
 import torch
 from skorch import NeuralNet
 from skorch.callbacks import Callback, EpochTimer, PrintLog
+from torch.nn.modules.batchnorm import _BatchNorm
 
 from ._registry import make_optimizer
 
@@ -118,9 +119,16 @@ class TensorData:
         ``index`` lives on the data's device; ``host_index`` is the same
         rows on the CPU (defaults to ``index``), for trimming padded rows.
         """
-        inputs = tuple(t[index] for t in self.inputs)
+        host = index if host_index is None else host_index
+        if torch.is_tensor(host) and host.device.type != "cpu":
+            host = host.cpu()
+        # Tensors kept on the CPU (sequence lengths, which packing reads on
+        # the host) take the host index: no device round trip.
+        inputs = tuple(
+            t[host] if t.device.type == "cpu" else t[index] for t in self.inputs
+        )
         if self.lengths is not None:
-            lengths = self.lengths[index if host_index is None else host_index]
+            lengths = self.lengths[host]
             longest = int(lengths.max()) if len(lengths) else 0
             inputs = (inputs[0][:, :longest], *inputs[1:])
         y = None if self.y is None else self.y[index]
@@ -268,7 +276,8 @@ class SkdeepNet(NeuralNet):
             if ctrl_c:
                 if self.history and "dur" not in self.history[-1]:
                     del self.history[-1]  # the epoch EpochTimer did not close
-                self.notify("on_train_end", X=X, y=y)
+                if self.history:  # else nothing trained: the fit is undone
+                    self.notify("on_train_end", X=X, y=y)
                 raise
         self.notify("on_train_end", X=X, y=y)
         return self
@@ -420,6 +429,36 @@ class SkdeepNet(NeuralNet):
         if self.score is not None:
             self._record("valid_score", self.valid_score(output, y, weight), False)
         return loss
+
+    @torch.no_grad()
+    def recalibrate_batch_norm(self, data: TensorData, chunk_rows: int = 8192):
+        """Recompute every batch norm's statistics on the rows of ``data``.
+
+        The running averages kept during training follow the last few
+        mini-batches; on small data they can be far from the statistics of
+        the whole training set, which is what evaluation should use. Each
+        batch norm sees the rows in training mode (normalised by their own
+        statistics, as in training) and keeps their exact mean and variance
+        (averaged over chunks of ``chunk_rows``); dropout stays off.
+        """
+        module = self.module_
+        norms = [m for m in module.modules() if isinstance(m, _BatchNorm)]
+        if not norms or len(data) < 2:
+            return
+        module.eval()
+        momenta = [norm.momentum for norm in norms]
+        for norm in norms:
+            norm.reset_running_stats()
+            norm.momentum = None  # a cumulative average over the chunks
+            norm.train()
+        try:
+            for inputs, _, _ in data.chunks(chunk_rows):
+                if len(inputs[0]) > 1:
+                    module(*inputs)
+        finally:
+            for norm, momentum in zip(norms, momenta, strict=True):
+                norm.momentum = momentum
+            module.eval()
 
     def infer(
         self, data: TensorData, *, features: bool = False, chunk_rows: int = 8192
