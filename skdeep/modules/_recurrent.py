@@ -163,6 +163,7 @@ class RecurrentNet(FeatureModule):
             nn.Dropout(dropout) if use_summary_dropout else nn.Identity()
         )
         self.n_features_out = self.head.n_features_out
+        self.chrono_init()
 
     def forward(self, x: Tensor, lengths: Tensor | None = None) -> Tensor:
         return self.head.head(self.summary_dropout(self.embed(x, lengths)))
@@ -203,20 +204,54 @@ class RecurrentNet(FeatureModule):
         out, _ = self._run(x, lengths, need_outputs=True)
         return out
 
-    def cost_per_sample(self) -> int:
-        """Multiply-adds of one sample: recurrent steps plus the head.
+    @torch.no_grad()
+    def chrono_init(self) -> None:
+        """Gate biases that let a gated cell remember over ``n_steps`` steps.
 
-        ``n_steps * sum(gates * hidden_size * (layer_input + hidden_size))``
-        over layers and directions (gates: 1 rnn, 3 gru, 4 lstm; layer input:
-        ``n_features`` for the first layer, the summary width above it), plus
-        the head's matrix products.
+        Chrono initialisation (Tallec and Ollivier, "Can recurrent neural
+        networks warp time?", ICLR 2018): the LSTM forget gate's bias is
+        ``log(u)`` with ``u ~ U(1, n_steps - 1)`` and its input gate's bias
+        the opposite; the GRU update gate's bias is ``log(u)``. With
+        torch's default biases (near zero) a gate forgets half its state at
+        every step, so what the first steps said is gone after a few dozen:
+        on a task decided by the first 3 of 100 steps, LSTM and GRU stayed
+        at chance for most seeds, and learned it with these biases. The
+        plain ``"rnn"`` cell has no gate and keeps its default.
+        """
+        horizon = max(self.n_steps or 1, 2)
+        for name, bias in self.rnn.named_parameters():
+            if self.cell == "rnn" or not name.startswith("bias"):
+                continue
+            size = bias.shape[0] // self._gates
+            if name.startswith("bias_hh"):  # the input-side bias carries it
+                if self.cell == "lstm":
+                    bias[: 2 * size] = 0.0
+                else:
+                    bias[size : 2 * size] = 0.0
+                continue
+            keep = torch.log(torch.empty(size).uniform_(1, max(horizon - 1, 1)))
+            if self.cell == "lstm":  # gates i, f, g, o
+                bias[size : 2 * size] = keep
+                bias[:size] = -keep
+            else:  # gates r, z, n: z keeps the old state
+                bias[size : 2 * size] = keep
+
+    def cost_per_sample(self) -> int:
+        """Multiply-adds of one sample for one time step, plus the head.
+
+        ``sum(gates * hidden_size * (layer_input + hidden_size))`` over
+        layers and directions (gates: 1 rnn, 3 gru, 4 lstm; layer input:
+        ``n_features`` for the first layer, the summary width above it),
+        plus the head's matrix products. One step, not ``n_steps``: the
+        steps run one after another, so a thread pool can only split the
+        work of one step, which is what the thread policy weighs.
         """
         per_step = sum(
             weight.numel()
             for name, weight in self.rnn.named_parameters()
             if name.startswith(("weight_ih", "weight_hh"))
         )
-        return (self.n_steps or 1) * per_step + self.head.cost_per_sample()
+        return per_step + self.head.cost_per_sample()
 
     def extra_repr(self) -> str:
         return f"cell={self.cell!r}, summary={self.summary!r}, n_steps={self.n_steps}"
