@@ -124,16 +124,14 @@ class TensorData:
             host = host.cpu()
         # Tensors kept on the CPU (sequence lengths, which packing reads on
         # the host) take the host index: no device round trip.
-        inputs = tuple(
-            t[host] if t.device.type == "cpu" else t[index] for t in self.inputs
-        )
-        if self.lengths is not None:
+        inputs = [t[host] if t.device.type == "cpu" else t[index] for t in self.inputs]
+        if self.lengths is not None:  # gather only the batch's longest steps
             lengths = self.lengths[host]
             longest = int(lengths.max()) if len(lengths) else 0
-            inputs = (inputs[0][:, :longest], *inputs[1:])
+            inputs[0] = self.inputs[0][index, :longest]
         y = None if self.y is None else self.y[index]
         w = None if self.weight is None else self.weight[index]
-        return inputs, y, w
+        return tuple(inputs), y, w
 
     def chunks(self, rows: int) -> Iterator[tuple]:
         """``take`` of successive chunks of at most ``rows`` rows, in order."""
@@ -431,15 +429,16 @@ class SkdeepNet(NeuralNet):
         return loss
 
     @torch.no_grad()
-    def recalibrate_batch_norm(self, data: TensorData, chunk_rows: int = 8192):
+    def recalibrate_batch_norm(self, data: TensorData):
         """Recompute every batch norm's statistics on the rows of ``data``.
 
         The running averages kept during training follow the last few
         mini-batches; on small data they can be far from the statistics of
         the whole training set, which is what evaluation should use. Each
         batch norm sees the rows in training mode (normalised by their own
-        statistics, as in training) and keeps their exact mean and variance
-        (averaged over chunks of ``chunk_rows``); dropout stays off.
+        statistics, as in training) in chunks of the training batch size,
+        and keeps the average of the chunks' means and variances; dropout
+        stays off. It costs one forward pass over the training rows.
         """
         module = self.module_
         norms = [m for m in module.modules() if isinstance(m, _BatchNorm)]
@@ -452,7 +451,7 @@ class SkdeepNet(NeuralNet):
             norm.momentum = None  # a cumulative average over the chunks
             norm.train()
         try:
-            for inputs, _, _ in data.chunks(chunk_rows):
+            for inputs, _, _ in data.chunks(max(self.batch_size, 2)):
                 if len(inputs[0]) > 1:
                     module(*inputs)
         finally:

@@ -40,9 +40,24 @@ class _CNNMixin:
     )
 
     def _check_X(self, X, *, reset):
-        X = validate_data(self, X, reset=reset, allow_nd=True, dtype=FLOAT_DTYPES)
         name = type(self).__name__
-        if X.ndim == 2:
+        if not reset:
+            if self._is_plain_samples(X):  # single-row predict: ~50 us less
+                return (X.reshape(len(X), *self.input_shape_),)
+            ndim = getattr(X, "ndim", None)
+            if ndim is not None and (ndim == 2) != self._rows:
+                raise ValueError(
+                    f"{name} was fitted on "
+                    + (
+                        "2-D rows"
+                        if self._rows
+                        else f"samples of shape {self.input_shape_}"
+                    )
+                    + f"; got X with {ndim} dimensions."
+                )
+        X = validate_data(self, X, reset=reset, allow_nd=True, dtype=FLOAT_DTYPES)
+        rows = X.ndim == 2
+        if rows:
             shape = (1, X.shape[1]) if self.input_shape is None else self.input_shape
             shape = tuple(int(d) for d in shape)
             if prod(shape) != X.shape[1]:
@@ -67,12 +82,25 @@ class _CNNMixin:
             )
         if reset:
             self.input_shape_ = X.shape[1:]
+            self._rows = rows
         elif X.shape[1:] != self.input_shape_:
             raise ValueError(
                 f"X has samples of shape {X.shape[1:]}, but {name} was fitted on "
                 f"samples of shape {self.input_shape_}."
             )
         return (X,)
+
+    def _is_plain_samples(self, X) -> bool:
+        """A finite float ndarray laid out as at fit: nothing to convert."""
+        shape = (prod(self.input_shape_),) if self._rows else self.input_shape_
+        return (
+            type(X) is np.ndarray
+            and X.dtype in FLOAT_DTYPES
+            and X.shape[1:] == shape
+            and len(X) > 0
+            and not hasattr(self, "feature_names_in_")
+            and np.isfinite(X).all()
+        )
 
     def _build_module(self, input_shape, n_outputs):
         sizes = self.hidden_layer_sizes

@@ -32,6 +32,16 @@ def _is_sequence_list(X) -> bool:
     return isinstance(X, list | tuple) and len(X) > 0 and np.ndim(X[0]) == 2
 
 
+def _refuse_ragged_rows(X) -> None:
+    """A list of 1-D sequences of different lengths gets a clear message."""
+    lengths = {np.shape(x)[0] if np.ndim(x) == 1 else None for x in X[:1000]}
+    if len(lengths) > 1 and None not in lengths:
+        raise ValueError(
+            "X is a list of 1-D arrays of different lengths: give each "
+            "sequence as a (T_i, F) array, e.g. x[:, None] for one feature."
+        )
+
+
 class _RNNMixin:
     """The RNN family: sequences through a :class:`RecurrentNet`."""
 
@@ -47,8 +57,12 @@ class _RNNMixin:
 
     def _check_X(self, X, *, reset):
         name = type(self).__name__
+        if not reset and self._is_plain_steps(X):  # single-row predict: ~50 us less
+            return (X,)
         # getattr, not np.ndim: array-likes may refuse numpy functions.
         steps = _is_sequence_list(X) or getattr(X, "ndim", 2) >= 3
+        if isinstance(X, list | tuple) and X and not steps:
+            _refuse_ragged_rows(X)
         if steps or (not reset and self._layout == "steps"):
             inputs = self._check_sequences(X, name)
             layout, n_features = "steps", inputs[0].shape[2]
@@ -69,10 +83,11 @@ class _RNNMixin:
                 self.n_features_in_ = n_features
                 if hasattr(self, "feature_names_in_"):
                     del self.feature_names_in_
-        elif layout != self._layout:
+        elif layout != self._layout:  # only rows can reach here
             raise ValueError(
-                f"{name} was fitted on 2-D rows (one sequence per row); give X "
-                "as 2-D rows again, not as 3-D sequences or a list."
+                f"{name} was fitted on sequences (3-D X or a list of (T_i, F) "
+                "arrays); got 2-D rows: give X as sequences again, e.g. "
+                "X.reshape(n, T, F)."
             )
         elif layout == "steps" and n_features != self.n_features_in_:
             raise ValueError(
@@ -91,28 +106,51 @@ class _RNNMixin:
                     f"list of (T_i, F) arrays; got X with {X.ndim} dimensions."
                 )
             return (X,)
-        sequences = []
-        for i, x in enumerate(X):
-            x = check_array(
-                x, dtype=FLOAT_DTYPES, input_name=f"X[{i}]", ensure_min_samples=0
-            )
+        sequences = [np.asarray(x) for x in X]
+        for i, x in enumerate(sequences):
+            if x.ndim != 2:
+                raise ValueError(
+                    f"X[{i}] has shape {x.shape}: each sequence must be a "
+                    "(T_i, F) array."
+                )
             if len(x) == 0:
                 raise ValueError(f"X[{i}] is an empty sequence (0 steps).")
-            if sequences and x.shape[1] != sequences[0].shape[1]:
+            if x.shape[1] != sequences[0].shape[1]:
                 raise ValueError(
                     f"X[{i}] has {x.shape[1]} features per step, but X[0] has "
                     f"{sequences[0].shape[1]}: every sequence needs the same "
                     "features."
                 )
-            sequences.append(x)
         lengths = np.array([len(x) for x in sequences], dtype=np.int64)
-        dtype = np.result_type(*(x.dtype for x in sequences))
-        padded = np.zeros((len(X), lengths.max(), sequences[0].shape[1]), dtype)
-        for row, x in zip(padded, sequences, strict=True):
+        try:  # one check of all the values, not one per sequence (~30 us each)
+            steps = check_array(
+                np.concatenate(sequences), dtype=FLOAT_DTYPES, input_name="X"
+            )
+        except ValueError:  # say which sequence is at fault
+            for i, x in enumerate(sequences):
+                check_array(x, dtype=FLOAT_DTYPES, input_name=f"X[{i}]")
+            raise
+        padded = np.zeros((len(X), lengths.max(), steps.shape[1]), steps.dtype)
+        for row, x in zip(
+            padded, np.split(steps, np.cumsum(lengths)[:-1]), strict=True
+        ):
             row[: len(x)] = x
         if (lengths == lengths[0]).all():  # no padding: the faster unpacked path
             return (padded,)
         return padded, lengths
+
+    def _is_plain_steps(self, X) -> bool:
+        """A finite float 3-D ndarray of the fitted width: nothing to convert."""
+        return (
+            self._layout == "steps"
+            and type(X) is np.ndarray
+            and X.dtype in FLOAT_DTYPES
+            and X.ndim == 3
+            and len(X) > 0
+            and X.shape[1] > 0
+            and X.shape[2] == self.n_features_in_
+            and np.isfinite(X).all()
+        )
 
     def _build_module(self, input_shape, n_outputs):
         n_steps, n_features = input_shape
