@@ -8,6 +8,7 @@ a small, noisy machine where absolute times drift by tens of percent.
 
 import contextlib
 import gc
+import json
 import os
 import platform
 import statistics
@@ -20,15 +21,22 @@ import torch
 
 __all__ = [
     "busy_core",
+    "fit_peak_rss",
+    "fit_side_by_side",
     "latencies",
     "machine_info",
     "markdown_table",
     "median",
+    "memory_table",
     "peak_rss_mb",
+    "ratio_cell",
     "reset_peak_rss",
+    "results_table",
     "rss_mb",
+    "run_child",
     "time_call",
     "time_per_call",
+    "time_predictions",
     "torch_threads",
 ]
 
@@ -159,3 +167,180 @@ def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> 
     out.append("|" + "|".join("-" * (w + 2) for w in widths) + "|")
     out.extend(line(r) for r in cells)
     return "\n".join(out)
+
+
+# -- side by side: fits, predictions, ratios, memory ------------------------------
+
+
+def fit_side_by_side(
+    build: Callable[[str], object], names: Sequence[str], X, y, repeats: int
+) -> tuple[dict[str, list[float]], dict[str, object]]:
+    """Fit every method once per repeat, the order rotated from repeat to repeat.
+
+    ``build(name)`` returns a fresh method (an object with ``fit(X, y)``).
+    Returns the fit times per method and the method fitted last.
+    """
+    names = list(names)
+    times: dict[str, list[float]] = {name: [] for name in names}
+    fitted: dict[str, object] = {}
+    for r in range(repeats):
+        order = names[r % len(names) :] + names[: r % len(names)]
+        for name in order:
+            method = build(name)
+            times[name].append(time_call(lambda m=method: m.fit(X, y)))
+            fitted[name] = method
+        print(
+            f"  repeat {r + 1}/{repeats}: "
+            + ", ".join(f"{n} {times[n][-1]:.2f}s" for n in names),
+            file=sys.stderr,
+            flush=True,
+        )
+    return times, fitted
+
+
+def time_predictions(
+    fitted: dict[str, object],
+    X_test,
+    *,
+    predict_calls: int,
+    latency_calls: int,
+    rounds: int = 5,
+) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+    """Seconds of ``predict(X_test)`` and of single-row ``predict(X_test[:1])``.
+
+    Methods are interleaved in ``rounds`` rounds; every round first warms the
+    method's single-row path with 20 calls.
+    """
+    batch: dict[str, list[float]] = {name: [] for name in fitted}
+    one_row: dict[str, list[float]] = {name: [] for name in fitted}
+    x1 = X_test[:1]
+    for _ in range(rounds):
+        for name, m in fitted.items():
+            for _ in range(max(1, predict_calls // rounds)):
+                batch[name].append(time_call(lambda m=m: m.predict(X_test)))
+            for _ in range(20):
+                m.predict(x1)
+            one_row[name] += latencies(
+                lambda m=m: m.predict(x1), max(1, latency_calls // rounds)
+            )
+    return batch, one_row
+
+
+def ratio_cell(values: Sequence[float], reference: Sequence[float]) -> str:
+    """``median (min-max)`` of the per-repeat ratios ``values / reference``."""
+    ratios = [v / r for v, r in zip(values, reference, strict=True)]
+    return f"{median(ratios):.2f} ({min(ratios):.2f}-{max(ratios):.2f})"
+
+
+def fit_peak_rss(warm_fit: Callable[[], object], fit: Callable[[], object]) -> dict:
+    """In a fresh process: RSS before and VmHWM during ``fit``, in MiB.
+
+    ``warm_fit`` (a tiny fit) runs first, so the libraries' lazily mapped
+    code and the thread pools are resident before the measured fit.
+    """
+    gc.collect()
+    start = rss_mb()
+    warm_fit()
+    gc.collect()
+    before = rss_mb()
+    if not reset_peak_rss():
+        raise SystemExit("cannot reset VmHWM (/proc/self/clear_refs)")
+    elapsed = time_call(fit)
+    return {
+        "start": start,
+        "before": before,
+        "peak": peak_rss_mb(),
+        "after": rss_mb(),
+        "s": elapsed,
+    }
+
+
+def run_child(argv: Sequence[str]) -> dict | str:
+    """Run ``python argv...``; the JSON object on its last stdout line, or the
+    tail of its stderr when it failed."""
+    out = subprocess.run(
+        [sys.executable, *argv], capture_output=True, text=True, check=False
+    )
+    if out.returncode != 0:
+        return "failed: " + out.stderr.strip()[-300:].replace("\n", " ")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def results_table(
+    times: dict[str, list[float]],
+    batch: dict[str, list[float]],
+    one_row: dict[str, list[float]],
+    accuracy: dict[str, float],
+    reference: str = "hand",
+) -> str:
+    """Fit time and ratio, accuracy, batch and single-row predict per method.
+
+    Fit ratios are per-repeat ratios to ``reference``'s fit; predict ratios
+    are ratios of medians to ``reference``'s predict (its inference function).
+    """
+    ref_batch, ref_one = median(batch[reference]), median(one_row[reference])
+    rows = []
+    for name in times:
+        b, one = median(batch[name]), median(one_row[name])
+        rows.append(
+            [
+                name,
+                f"{median(times[name]):.2f}",
+                ratio_cell(times[name], times[reference]),
+                f"{accuracy[name]:.4f}",
+                f"{b * 1e3:.1f}",
+                f"{b / ref_batch:.2f}",
+                f"{one * 1e6:.0f}",
+                f"{one / ref_one:.2f}",
+            ]
+        )
+    headers = [
+        "method",
+        "fit s",
+        f"fit / {reference} (min-max)",
+        "test acc",
+        "predict test ms",
+        f"predict / {reference} fn",
+        "1-row predict us",
+        f"1-row / {reference} fn",
+    ]
+    return markdown_table(headers, rows)
+
+
+def memory_table(results: dict[str, dict | str], reference: str = "hand") -> str:
+    """Peak RSS of fit per method (``fit_peak_rss`` results, or an error)."""
+    ref = results.get(reference)
+    ref_increase = ref["peak"] - ref["before"] if isinstance(ref, dict) else None
+    rows = []
+    for name, res in results.items():
+        if not isinstance(res, dict):
+            rows.append([name, res, "", "", "", "", ""])
+            continue
+        increase = res["peak"] - res["before"]
+        # Below a megabyte the reference's increase is noise, not a base.
+        ratio = (
+            f"{increase / ref_increase:.2f}"
+            if ref_increase is not None and ref_increase >= 1
+            else "-"
+        )
+        rows.append(
+            [
+                name,
+                f"{res['start']:.0f}",
+                f"{res['before']:.0f}",
+                f"{res['peak']:.0f}",
+                f"{increase:.0f}",
+                ratio,
+                f"{res['s']:.2f}",
+            ]
+        )
+    headers = [
+        "method",
+        "RSS with data MB",
+        "RSS before fit MB",
+        "peak RSS in fit MB",
+        "peak increase MB",
+        f"increase / {reference}'s",
+        "fit s",
+    ]
+    return markdown_table(headers, rows)
