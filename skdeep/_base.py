@@ -490,6 +490,8 @@ class BaseNet(TorchEstimator, ABC):
                     net.recalibrate_batch_norm(train)
             self._set_fitted_attributes(net, early_stopping)
         self._warn_if_not_converged(net, epochs_before, incremental)
+        if not incremental:
+            self._warn_if_no_better_than_constant(net, train, epochs_before)
 
     def _check_same_architecture(self) -> None:
         now = self._architecture()
@@ -607,6 +609,26 @@ class BaseNet(TorchEstimator, ABC):
         warnings.warn(
             f"{type(self).__name__}: maximum iterations ({self.max_iter}) reached "
             "and the optimization hasn't converged yet.",
+            ConvergenceWarning,
+            stacklevel=6,  # the caller of fit, past _fit_context
+        )
+
+    def _warn_if_no_better_than_constant(self, net, train, epochs_before: int):
+        """Warn when no epoch's training loss beat a constant prediction's.
+
+        Such a net learned nothing (unscaled X, a rate too high or too low,
+        training stopped too soon): it scores below predicting the majority
+        class or the mean, and says so instead of returning silently.
+        """
+        constant = net.constant_loss(train)
+        best = min(self.loss_curve_[epochs_before:], default=None)
+        if constant is None or best is None or best < constant:
+            return
+        warnings.warn(
+            f"{type(self).__name__}: the training loss never beat a constant "
+            f"prediction's ({best:.4g} >= {constant:.4g}): the network learned "
+            "nothing. Standardise X (StandardScaler), change learning_rate, or "
+            "raise n_iter_no_change / max_iter.",
             ConvergenceWarning,
             stacklevel=6,  # the caller of fit, past _fit_context
         )

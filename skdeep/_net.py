@@ -429,6 +429,40 @@ class SkdeepNet(NeuralNet):
         return loss
 
     @torch.no_grad()
+    def constant_loss(self, data: TensorData) -> float | None:
+        """The loss of the best constant output on ``data``: a floor to beat.
+
+        Class frequencies as logits (cross-entropy), label frequencies
+        (multilabel), the mean (squared error, Huber) or the median
+        (absolute error) of the targets; ``None`` for another criterion.
+        """
+        rows = slice(None) if data.rows is None else data.rows.to(data.device)
+        y = data.y[rows]
+        weight = None if data.weight is None else data.weight[rows]
+        w = torch.ones(len(y), dtype=self.module_dtype, device=y.device)
+        w = w if weight is None else weight
+        criterion = self.criterion_
+        if isinstance(criterion, torch.nn.CrossEntropyLoss):
+            n_classes = int(y.max()) + 1  # classes beyond weigh nothing
+            counts = torch.zeros(n_classes, dtype=w.dtype, device=w.device)
+            counts.index_add_(0, y, w)
+            output = torch.log(counts / counts.sum()).clamp_min(-1e4)
+        elif isinstance(criterion, torch.nn.BCEWithLogitsLoss):
+            share = (w @ y / w.sum()).clamp(1e-6, 1 - 1e-6)
+            output = torch.log(share / (1 - share))
+        elif isinstance(criterion, torch.nn.L1Loss):
+            output = y.median(dim=0).values
+        elif isinstance(criterion, torch.nn.MSELoss | torch.nn.HuberLoss):
+            output = w @ y / w.sum()
+        else:
+            return None
+        return float(self.batch_loss(output.expand(len(y), -1), y, weight))
+
+    @property
+    def module_dtype(self) -> torch.dtype:
+        return next(self.module_.parameters()).dtype
+
+    @torch.no_grad()
     def recalibrate_batch_norm(self, data: TensorData):
         """Recompute every batch norm's statistics on the rows of ``data``.
 

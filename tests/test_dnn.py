@@ -2,6 +2,7 @@
 
 import pickle
 import signal
+import warnings
 
 import joblib
 import numpy as np
@@ -407,3 +408,17 @@ def test_validation_scores_match_sklearns_metrics(weighted):
     got = net.valid_score(tensor(logits), tensor(labels), tensor(w))
     expected = accuracy_score(labels, logits.argmax(1), sample_weight=w)
     assert got == pytest.approx(expected, rel=1e-6)
+
+
+def test_a_net_no_better_than_a_constant_says_so():
+    # Unscaled wine (proline in the thousands): the default net's loss
+    # oscillates and stops above the class-frequency prediction's loss.
+    from sklearn.datasets import load_wine
+
+    X, y = load_wine(return_X_y=True)
+    with pytest.warns(ConvergenceWarning, match="never beat a constant"):
+        DNNClassifier(random_state=0).fit(X, y)
+    scaled = StandardScaler().fit_transform(X)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*never beat a constant")
+        assert DNNClassifier(random_state=0).fit(scaled, y).score(scaled, y) > 0.95
