@@ -725,3 +725,55 @@ def test_console_script_help():
     )
     assert result.returncode == 0
     assert "compare" in result.stdout and "predict" in result.stdout
+
+
+def _ctrl_c_in_fit(monkeypatch, at_call: int = 1):
+    """Make the n-th net fit receive Ctrl-C (SIGINT) as it starts."""
+    import signal
+
+    from skdeep import DNNClassifier
+
+    calls = []
+    fit = DNNClassifier.fit
+
+    def interrupted(self, X, y, sample_weight=None):
+        calls.append(1)
+        if len(calls) == at_call:
+            signal.raise_signal(signal.SIGINT)
+        return fit(self, X, y, sample_weight)
+
+    monkeypatch.setattr(DNNClassifier, "fit", interrupted)
+    return calls
+
+
+def test_ctrl_c_stops_compare_with_130_and_no_table(capsys, monkeypatch, tmp_path):
+    calls = _ctrl_c_in_fit(monkeypatch, at_call=2)
+    code, out, err = run(
+        capsys,
+        "compare",
+        "--data",
+        "iris",
+        "--cv",
+        "2",
+        "--max-iter",
+        "2",
+        "--output",
+        tmp_path / "res",
+        "--quiet",
+    )
+    assert code == 130 and "interrupted" in err
+    assert "rank" not in out  # no table of spoiled scores
+    assert len(calls) == 2  # the grid stopped at the interrupted fit
+    assert not (tmp_path / "res" / "cv_results.csv").exists()
+
+
+def test_ctrl_c_stops_fit_with_130_and_saves_nothing(
+    capsys, monkeypatch, data_csv, tmp_path
+):
+    _ctrl_c_in_fit(monkeypatch)
+    model = tmp_path / "model.skdeep"
+    code, _, err = run(
+        capsys, "fit", "--csv", data_csv, "--target", "label", "--output", model
+    )
+    assert code == 130 and "interrupted" in err
+    assert not model.exists() and list(tmp_path.iterdir()) == [data_csv]
