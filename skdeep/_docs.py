@@ -24,10 +24,14 @@ dropout : float or sequence of float, default=0.0
         ``"sgd"``, ``"momentum"``, ``"nesterov"``, ``"adagrad"``,
         ``"adadelta"``, ``"rmsprop"``, ``"adam"``, ``"adamw"``, ``"nadam"``,
         ``"radam"``, or any ``torch.optim.Optimizer`` subclass.
-    learning_rate : float, default=None
+    learning_rate : float, default=None (0.01 for the RNNs)
         Step size. ``None`` uses the optimizer's own default (0.01 for the
         SGD family and adagrad, 1.0 for adadelta, 0.002 for nadam, 0.001
-        otherwise), so a grid over optimizers needs no grid over rates.
+        otherwise), so a grid over optimizers needs no grid over rates. The
+        RNNs default to 0.01: at Adam's 0.001 a recurrent net on a small
+        set (one full batch an epoch) reached R^2 0.60-0.62 in 200 epochs
+        where 0.01 reached 0.93 in 150; pass ``None`` to grid over
+        optimizers.
     momentum : float, default=0.9
         Momentum of ``optimizer="momentum"`` and ``"nesterov"``.
     alpha : float, default=1e-4

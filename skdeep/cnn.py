@@ -45,7 +45,7 @@ class _CNNMixin:
             if self._is_plain_samples(X):  # single-row predict: ~50 us less
                 return (X.reshape(len(X), *self.input_shape_),)
             ndim = getattr(X, "ndim", None)
-            if ndim is not None and (ndim == 2) != self._rows:
+            if ndim in (2, 3, 4) and (ndim == 2) != self._rows:
                 raise ValueError(
                     f"{name} was fitted on "
                     + (
