@@ -48,6 +48,7 @@ __all__ = [
     "FLOAT_DTYPES",
     "BaseNet",
     "TorchEstimator",
+    "checked_shape",
     "interruptible",
     "preserved_dtypes",
     "restored_on_error",
@@ -69,6 +70,16 @@ def preserved_dtypes(estimator) -> list[str]:
     except ValueError:  # reported by fit
         on_cpu = True
     return ["float64", "float32"] if on_cpu else ["float32"]
+
+
+def checked_shape(shape, name: str = "input_shape") -> tuple[int, ...]:
+    """A sample shape given by a user: positive integers only."""
+    values = tuple(np.atleast_1d(np.asarray(shape, dtype=object)).tolist())
+    if not values or not all(
+        isinstance(d, Integral) and not isinstance(d, bool) and d >= 1 for d in values
+    ):
+        raise ValueError(f"{name} must hold positive integers, got {shape!r}.")
+    return tuple(int(d) for d in values)
 
 
 def set_params_from(estimator, params: dict) -> None:
@@ -96,19 +107,126 @@ def to_tensor(array: np.ndarray, device: torch.device) -> torch.Tensor:
 
 
 def resolve_device(device: str | torch.device) -> torch.device:
-    """``"auto"`` is CUDA when present, else the CPU; others must exist."""
-    if device == "auto":
+    """``"auto"`` is CUDA when present, else the CPU; others must exist here.
+
+    A device torch knows by name but cannot allocate on (``"mps"`` or
+    ``"xla"`` in a build without them, a CUDA index past the last GPU) and
+    ``"meta"`` (tensors without data, nothing to train) are refused with a
+    ``ValueError`` naming ``device``, before any data reaches them.
+    """
+    if isinstance(device, str) and device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:
         resolved = torch.device(device)
-    except RuntimeError as exc:
-        raise ValueError(f"Unknown device {device!r}: {exc}") from None
-    if resolved.type == "cuda" and not torch.cuda.is_available():
+    except (RuntimeError, TypeError, ValueError) as exc:
+        raise ValueError(f"Unknown device: device={device!r} ({exc}).") from None
+    if resolved.type == "cpu":
+        return resolved
+    if resolved.type == "meta":
         raise ValueError(
-            f"device={device!r} but CUDA is not available here; use "
-            "device='auto' or 'cpu'."
+            f"device={device!r} holds no data (a meta tensor has a shape, no "
+            "values), so nothing can train on it; use device='auto' or 'cpu'."
         )
+    if resolved.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(
+                f"device={device!r} but CUDA is not available here; use "
+                "device='auto' or 'cpu'."
+            )
+        count = torch.cuda.device_count()
+        if resolved.index is not None and resolved.index >= count:
+            raise ValueError(
+                f"device={device!r} but this machine has {count} CUDA device(s), "
+                f"'cuda:0' to 'cuda:{count - 1}'."
+            )
+        return resolved
+    return _probed(resolved, device)
+
+
+def _probed(resolved: torch.device, device) -> torch.device:
+    """``resolved`` if torch can allocate there, else a ``ValueError``."""
+    try:  # mps, xla, xpu...: an empty tensor tells whether the build has them
+        torch.empty(0, device=resolved)
+    except Exception as exc:  # NotImplementedError, AssertionError, RuntimeError...
+        reason = str(exc).strip().split(". ")[0].splitlines()
+        reason = f": {reason[0]}" if reason else ""
+        raise ValueError(
+            f"device={device!r} is not available in this PyTorch build or on "
+            f"this machine ({type(exc).__name__}{reason}); use device='auto' "
+            "or 'cpu'."
+        ) from None
     return resolved
+
+
+def _numeric_targets(y: np.ndarray, name: str) -> np.ndarray:
+    """A regressor's y as numbers, or a ``ValueError`` that says it is not."""
+    if y.dtype.kind in "biuf":
+        return y
+    try:
+        numbers = y.astype(np.float64)
+    except (TypeError, ValueError):
+        values = y.ravel().tolist()
+        example = next((v for v in values if not _is_number(v)), values[0])
+        raise ValueError(
+            f"{name} needs numeric targets y, got {y.dtype} values such as "
+            f"{example!r}; a classifier takes labels."
+        ) from None
+    if not np.isfinite(numbers).all():  # object arrays escape check_array's check
+        what = "NaN" if np.isnan(numbers).any() else "infinity"
+        raise ValueError(f"Input y contains {what}.")
+    return numbers
+
+
+def _is_number(value) -> bool:
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def _too_few_validation_rows(fraction, n: int, n_valid: int, n_classes: int) -> str:
+    """Why early stopping cannot hold out ``n_valid`` of ``n`` rows, and the fix."""
+    needed = max(2, n_classes)
+    rule = "at least 2 held-out rows"
+    if n_classes > 1:
+        rule = f"at least one held-out and one training row per class ({n_classes})"
+    if needed + n_classes <= n:
+        low, high = needed / n, (n - n_classes) / n
+        fix = f"use a validation_fraction between {low:.3g} and {high:.3g}, "
+    else:
+        fix = f"{needed + n_classes} samples or more, "
+    return (
+        f"early_stopping=True cannot hold out validation_fraction={fraction} of "
+        f"{n} samples ({n_valid} held-out row(s)): the validation score needs "
+        f"{rule} (one row cannot rank epochs: its R² is 0 at every epoch). "
+        f"Otherwise {fix}or early_stopping=False."
+    )
+
+
+def _check_validation_rows(estimator, data: TensorData, y, train, valid) -> None:
+    """Refuse a split whose validation score could never change."""
+    fraction = estimator.validation_fraction
+    if estimator._y_numeric:
+        held_out = np.asarray(y)[valid].reshape(len(valid), -1)
+        if (held_out == held_out[:1]).all():
+            raise ValueError(
+                f"early_stopping=True held out {len(valid)} rows "
+                f"(validation_fraction={fraction}) whose targets are all equal: "
+                "their R² is 0 whatever the weights, so early stopping would "
+                "keep the first epoch. Use a larger validation_fraction or "
+                "early_stopping=False."
+            )
+    if data.weight is not None:
+        weight = data.weight.cpu().numpy()
+        for rows, side in [(valid, "held-out"), (train, "training")]:
+            if not (weight[rows] > 0).any():
+                raise ValueError(
+                    f"early_stopping=True split the data (validation_fraction="
+                    f"{fraction}) so that every {side} row has zero sample "
+                    "weight. Use a larger validation_fraction, other weights or "
+                    "early_stopping=False."
+                )
 
 
 @contextlib.contextmanager
@@ -377,7 +495,10 @@ class BaseNet(TorchEstimator, ABC):
     def _hidden_sizes(self) -> tuple[int, ...]:
         sizes = self.hidden_layer_sizes
         sizes = (sizes,) if isinstance(sizes, Integral) else tuple(sizes)
-        if not all(isinstance(s, Integral) and s >= 1 for s in sizes):
+        if not all(
+            isinstance(s, Integral) and not isinstance(s, bool) and s >= 1
+            for s in sizes
+        ):
             raise ValueError(
                 f"hidden_layer_sizes must hold positive integers, got {sizes!r}."
             )
@@ -413,9 +534,14 @@ class BaseNet(TorchEstimator, ABC):
                 "but the target y is None."
             )
         # Not validate_data(X="no_validation"): that would reset the feature
-        # names that X's validation just recorded.
-        y = _check_y(y, multi_output=True, y_numeric=self._y_numeric, estimator=self)
+        # names that X's validation just recorded. Numeric targets are
+        # converted here rather than by _check_y, to say what is wrong.
+        y = _check_y(y, multi_output=True, y_numeric=False, estimator=self)
+        if hasattr(y, "toarray"):  # a sparse (CSR) y, e.g. a label indicator matrix
+            y = y.toarray()
         check_consistent_length(np.empty((n_samples, 0)), y)
+        if self._y_numeric:
+            y = _numeric_targets(y, type(self).__name__)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         return y
@@ -459,7 +585,12 @@ class BaseNet(TorchEstimator, ABC):
         batch_size = self._batch_size(len(train))
         if reset:
             input_shape = tuple(data.inputs[0].shape[1:])
-            module = self._build_module(input_shape, self.n_outputs_)
+            try:
+                module = self._build_module(input_shape, self.n_outputs_)
+            except RuntimeError as exc:  # e.g. the allocator, for huge layers
+                raise ValueError(
+                    f"Cannot build the network for these parameters: {exc}"
+                ) from None
             module = module.to(self._torch_dtype)
             self._initialize_weights(module, train, seed)
             self.net_ = self._make_net(module, batch_size)
@@ -563,22 +694,41 @@ class BaseNet(TorchEstimator, ABC):
         return callbacks + copy.deepcopy(extra)
 
     def _split(self, data: TensorData, y, early_stopping: bool, seed: int):
+        """Training and validation rows; the validation score must mean something.
+
+        The held-out rows (``ceil(validation_fraction * n)``, as
+        ``train_test_split`` counts them) must be at least 2 and, for a
+        stratified split, at least one per class, with one per class left to
+        train on; a regressor's held-out targets must not all be equal (their
+        R² is 0 whatever the weights), nor may either side's rows all weigh
+        zero. Otherwise a ``ValueError`` names ``validation_fraction``: a score
+        stuck at one value would stop training early and restore the weights
+        of the first epoch, silently.
+        """
         if not early_stopping:
             return data, None
         n = len(data)
+        fraction = self.validation_fraction
+        n_valid = int(np.ceil(fraction * n))
         stratify = y if self._stratify else None
-        try:
-            train, valid = train_test_split(
-                np.arange(n),
-                test_size=self.validation_fraction,
-                random_state=seed,
-                stratify=stratify,
-            )
-        except ValueError as exc:
-            raise ValueError(
-                f"early_stopping=True cannot hold out validation_fraction="
-                f"{self.validation_fraction} of {n} samples: {exc}"
-            ) from None
+        n_classes = 1
+        if stratify is not None:
+            labels, counts = np.unique(stratify, return_counts=True)
+            n_classes = len(labels)
+            if counts.min() < 2:
+                raise ValueError(
+                    "early_stopping=True holds out a stratified validation_fraction="
+                    f"{fraction} of the training data, which needs at least 2 "
+                    f"samples of each class; class {labels[counts.argmin()]!r} has "
+                    f"{counts.min()}. Use early_stopping=False or more samples."
+                )
+        needed = max(2, n_classes)
+        if n_valid < needed or n - n_valid < n_classes:
+            raise ValueError(_too_few_validation_rows(fraction, n, n_valid, n_classes))
+        train, valid = train_test_split(
+            np.arange(n), test_size=n_valid, random_state=seed, stratify=stratify
+        )
+        _check_validation_rows(self, data, y, train, valid)
         return data.subset(torch.as_tensor(train)), data.subset(torch.as_tensor(valid))
 
     def _set_fitted_attributes(self, net, early_stopping: bool):

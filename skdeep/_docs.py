@@ -63,7 +63,17 @@ dropout : float or sequence of float, default=0.0
         training rows (the running averages of the last mini-batches can be
         far off on small data).
     validation_fraction : float, default=0.1
-        Share of the training data held out when ``early_stopping=True``.
+        Share of the training data held out when ``early_stopping=True``:
+        ``ceil(validation_fraction * n_samples)`` rows, as
+        ``train_test_split`` counts them. The validation score must be able
+        to rank the epochs, so ``fit`` raises a ``ValueError`` naming this
+        parameter when fewer than 2 rows are held out; for a classifier (a
+        stratified split), when a class has fewer than 2 samples, or fewer
+        rows than classes are held out or left to train on; for a
+        regressor, when the held-out targets are all equal (their R² is 0
+        whatever the weights); and when the held-out or the training rows
+        all have zero ``sample_weight``. Such a score would be the same at
+        every epoch: training would stop early on the first epoch's weights.
     n_iter_no_change : int, default=10
         Epochs without an improvement of at least ``tol`` before stopping.
     tol : float, default=1e-4
@@ -83,6 +93,10 @@ dropout : float or sequence of float, default=0.0
         float64 is many times slower.
     device : str or torch.device, default="auto"
         Where to train: ``"auto"`` is CUDA when available, else the CPU.
+        ``fit`` refuses, with a ``ValueError``, a device this machine or
+        PyTorch build cannot allocate on (``"cuda"`` without a GPU, an index
+        past the last GPU, ``"mps"`` or ``"xla"`` without their backends) and
+        ``"meta"``, whose tensors hold no data.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, shuffling, dropout and the validation
         split: an int gives the same model run after run on the CPU.

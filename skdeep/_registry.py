@@ -90,6 +90,13 @@ def _lookup(table: dict, name: str, what: str):
 def get_activation(activation: str | type[nn.Module]) -> type[nn.Module]:
     """Return the ``nn.Module`` class for an activation name or class."""
     if isinstance(activation, type) and issubclass(activation, nn.Module):
+        try:  # each layer builds its own: the class must need no arguments
+            activation()
+        except TypeError as exc:
+            raise TypeError(
+                f"activation={activation.__name__} must be an nn.Module class "
+                f"built without arguments: {exc}"
+            ) from None
         return activation
     return _lookup(ACTIVATIONS, activation, "activation")
 

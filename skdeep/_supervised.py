@@ -5,6 +5,8 @@ validation score and the prediction methods. A family (DNN, CNN, RNN, DBN)
 subclasses one of them and adds ``_build_module`` and its own parameters.
 """
 
+from numbers import Real
+
 import numpy as np
 from scipy.special import expit, log_expit, log_softmax, softmax
 from sklearn.base import (
@@ -76,12 +78,24 @@ class _SupervisedNet(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNet)
         weight = _check_sample_weight(
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
         )
+        what = "sample_weight"
         if class_weight is not None:
-            weight = weight * compute_sample_weight(class_weight, y)
+            weight = weight * self._class_weights(y)
+            what = "sample_weight times class_weight"
         if not np.any(weight > 0):
             raise ValueError(
-                "Every sample_weight is zero: at least one sample needs a "
-                "positive weight."
+                f"Every sample's weight ({what}) is zero: at least one sample "
+                "needs a positive weight."
+            )
+        # The loss divides by the sum, in the training precision (float32 on
+        # an accelerator): a sum past float32's range would make it NaN.
+        with np.errstate(over="ignore"):
+            total = weight.sum()
+        if not total <= np.finfo(np.float32).max:
+            raise ValueError(
+                f"The weights ({what}) sum to {total:.3g}, beyond the float32 "
+                "range the loss may be computed in; divide them by a common "
+                "factor (the loss depends on their ratios)."
             )
         return weight
 
@@ -128,6 +142,9 @@ class NetClassifier(ClassifierMixin, _SupervisedNet):
         return self._fit(X, y, sample_weight, incremental=True, classes=classes)
 
     def _encode_y(self, y, *, reset, classes):
+        if classes is not None:
+            classes = _checked_classes(classes)
+        _check_label_types(y, "y")
         if reset:
             check_classification_targets(y)
             self._multilabel = type_of_target(y) == "multilabel-indicator"
@@ -139,15 +156,13 @@ class NetClassifier(ClassifierMixin, _SupervisedNet):
                     raise ValueError(
                         f"{type(self).__name__} needs samples of at least 2 "
                         "classes in the data, but the data contains only one "
-                        f"class: {self.classes_[0]!r}."
+                        f"class: {self.classes_.tolist()[0]!r}."
                     )
             self.n_outputs_ = len(self.classes_)
-        elif classes is not None and not np.array_equal(
-            np.unique(classes), self.classes_
-        ):
+        elif classes is not None and not np.array_equal(classes, self.classes_):
             raise ValueError(
-                f"classes={np.unique(classes).tolist()} differs from the classes "
-                f"of the first partial_fit call, {self.classes_.tolist()}."
+                f"classes={classes.tolist()} differs from the classes of the "
+                f"first partial_fit call, {self.classes_.tolist()}."
             )
         if self._multilabel:
             if y.ndim != 2 or y.shape[1] != len(self.classes_):
@@ -162,6 +177,13 @@ class NetClassifier(ClassifierMixin, _SupervisedNet):
                 "y must be one label per sample (or a label indicator matrix), "
                 f"got shape {y.shape}."
             )
+        kinds, known = _label_kinds(y), _label_kinds(self.classes_)
+        if kinds != known:
+            source = "the classes" if classes is not None else "classes_"
+            raise ValueError(
+                f"y holds {' and '.join(sorted(kinds))} labels, but {source} "
+                f"{self.classes_.tolist()} are {' and '.join(sorted(known))}s."
+            )
         index = np.searchsorted(self.classes_, y)
         index = np.minimum(index, len(self.classes_) - 1)
         unseen = self.classes_[index] != y
@@ -171,6 +193,34 @@ class NetClassifier(ClassifierMixin, _SupervisedNet):
                 f"{np.unique(y[unseen]).tolist()}."
             )
         return index.astype(np.int64)
+
+    def _class_weights(self, y) -> np.ndarray:
+        """Per-sample weights from ``class_weight``, which is checked first."""
+        class_weight = self.class_weight
+        if isinstance(class_weight, dict):
+            if self._multilabel:
+                raise ValueError(
+                    "class_weight as a dict weighs the classes of single-label "
+                    "targets, but y is a label indicator matrix (multilabel): "
+                    "use class_weight='balanced' or sample_weight."
+                )
+            known = set(self.classes_.tolist())
+            unknown = [key for key in class_weight if key not in known]
+            if unknown:
+                raise ValueError(
+                    f"class_weight has keys that are not classes: {unknown}; "
+                    f"the classes are {self.classes_.tolist()}."
+                )
+            bad = {
+                key: value
+                for key, value in class_weight.items()
+                if not isinstance(value, Real) or not 0 <= value < np.inf
+            }
+            if bad:
+                raise ValueError(
+                    f"class_weight values must be finite numbers >= 0, got {bad}."
+                )
+        return compute_sample_weight(class_weight, y)
 
     def _criterion(self):
         name = "binary_log_loss" if self._multilabel else "log_loss"
@@ -303,3 +353,39 @@ class NetRegressor(RegressorMixin, _SupervisedNet):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         return tags
+
+
+def _label_kinds(labels: np.ndarray) -> set[str]:
+    """``{"string"}``, ``{"number"}`` or both: what kinds of labels an array holds."""
+    if labels.dtype.kind in "US":
+        return {"string"}
+    if labels.dtype.kind != "O":
+        return {"number"}
+    return {"string" if isinstance(v, str) else "number" for v in labels.ravel()}
+
+
+def _check_label_types(labels: np.ndarray, name: str) -> None:
+    """Labels must be all strings or all numbers (numpy cannot sort a mix)."""
+    if labels.dtype.kind == "O" and len(_label_kinds(labels)) > 1:
+        kinds = sorted({type(v).__name__ for v in labels.ravel()})
+        raise ValueError(
+            f"{name} mixes label types ({', '.join(kinds)}): labels must be all "
+            f"strings or all numbers, e.g. {name}.astype(str)."
+        )
+
+
+def _checked_classes(classes) -> np.ndarray:
+    """``partial_fit``'s ``classes``: a 1-D array of distinct labels of one kind."""
+    raw = np.asarray(classes, dtype=object)
+    if raw.ndim != 1 or len(raw) == 0:
+        raise ValueError(
+            "classes must be a non-empty 1-D array-like of labels, got an array "
+            f"of shape {raw.shape}."
+        )
+    _check_label_types(raw, "classes")
+    classes = np.asarray(list(raw))
+    if classes.ndim != 1:
+        raise ValueError(f"classes must be a 1-D array-like of labels, got {raw!r}.")
+    if classes.dtype.kind == "f" and not np.isfinite(classes).all():
+        raise ValueError(f"classes must be finite labels, got {classes.tolist()}.")
+    return np.unique(classes)

@@ -6,7 +6,7 @@ from numbers import Integral
 import numpy as np
 from sklearn.utils.validation import validate_data
 
-from ._base import FLOAT_DTYPES, BaseNet, set_params_from
+from ._base import FLOAT_DTYPES, BaseNet, checked_shape, set_params_from
 from ._compat import Interval, StrOptions
 from ._docs import fill_doc
 from ._registry import get_activation
@@ -58,8 +58,9 @@ class _CNNMixin:
         X = validate_data(self, X, reset=reset, allow_nd=True, dtype=FLOAT_DTYPES)
         rows = X.ndim == 2
         if rows:
-            shape = (1, X.shape[1]) if self.input_shape is None else self.input_shape
-            shape = tuple(int(d) for d in shape)
+            shape = (1, X.shape[1])
+            if self.input_shape is not None:
+                shape = checked_shape(self.input_shape)
             if prod(shape) != X.shape[1]:
                 raise ValueError(
                     f"input_shape={shape} holds {prod(shape)} values per row, but "
@@ -165,7 +166,9 @@ class CNNClassifier(_CNNMixin, NetClassifier):
     {cnn_shape_params}
     {net_params}
     class_weight : dict, "balanced" or None, default=None
-        Weights of the classes in the loss, multiplied into ``sample_weight``.
+        Weights of the classes in the loss, multiplied into ``sample_weight``:
+        a dict's keys must be classes of y and its values finite and >= 0
+        (no dict for a multilabel y).
 
     Attributes
     ----------

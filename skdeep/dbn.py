@@ -18,7 +18,7 @@ from ._base import (
     restored_on_error,
     set_params_from,
 )
-from ._compat import Interval, StrOptions, _fit_context
+from ._compat import Interval, InvalidParameterError, StrOptions, _fit_context
 from ._docs import fill_doc
 from ._net import DivergedError, TrainingInterrupted
 from ._registry import OPTIMIZERS
@@ -229,6 +229,11 @@ class DBNTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
             )
             try:
                 rbm.fit(hidden)
+            except InvalidParameterError as exc:  # a per-layer value: say whose
+                raise InvalidParameterError(
+                    f"{str(exc).replace(' of RBM ', ' of DBNTransformer ')} "
+                    f"(layer {k + 1})"
+                ) from None
             except TrainingInterrupted:
                 # A part of the stack is not the network asked for: the
                 # whole fit is undone, and Ctrl-C propagates as usual.
@@ -320,6 +325,11 @@ class _DBNMixin(_DNNMixin):
                 linear.bias.copy_(bias)
 
 
+# Pretraining repeats rows by their sample weights up to this many times the
+# rows in all; beyond, the weights are taken relative to their mean.
+MAX_REPEAT = 10
+
+
 def _pretraining_rows(X: np.ndarray, weight, seed: int) -> np.ndarray:
     """The rows the RBMs pretrain on: X, each row repeated by its weight.
 
@@ -331,7 +341,10 @@ def _pretraining_rows(X: np.ndarray, weight, seed: int) -> np.ndarray:
     """
     if weight is not None:
         rng = np.random.RandomState(seed)
-        if weight.sum() < 1:  # would keep no row: use relative weights
+        total = weight.sum()
+        if total < 1 or total > MAX_REPEAT * len(weight):
+            # Would keep no row, or repeat rows past any sense (and memory):
+            # use the weights relative to their mean instead.
             weight = weight / weight[weight > 0].mean()
         whole = np.floor(weight)
         counts = (whole + (rng.rand(len(weight)) < weight - whole)).astype(np.intp)
@@ -370,7 +383,9 @@ class DBNClassifier(_DBNMixin, NetClassifier):
     {dbn_params}
     {net_params}
     class_weight : dict, "balanced" or None, default=None
-        Weights of the classes in the loss, multiplied into ``sample_weight``.
+        Weights of the classes in the loss, multiplied into ``sample_weight``:
+        a dict's keys must be classes of y and its values finite and >= 0
+        (no dict for a multilabel y).
 
     Attributes
     ----------

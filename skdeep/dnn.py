@@ -37,7 +37,9 @@ class DNNClassifier(_DNNMixin, NetClassifier):
     {mlp_params}
     {net_params}
     class_weight : dict, "balanced" or None, default=None
-        Weights of the classes in the loss, multiplied into ``sample_weight``.
+        Weights of the classes in the loss, multiplied into ``sample_weight``:
+        a dict's keys must be classes of y and its values finite and >= 0
+        (no dict for a multilabel y).
 
     Attributes
     ----------

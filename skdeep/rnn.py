@@ -6,7 +6,7 @@ import numpy as np
 from sklearn.utils import check_array
 from sklearn.utils.validation import validate_data
 
-from ._base import FLOAT_DTYPES, BaseNet, set_params_from
+from ._base import FLOAT_DTYPES, BaseNet, checked_shape, set_params_from
 from ._compat import Interval, StrOptions
 from ._docs import fill_doc
 from ._registry import get_activation
@@ -68,8 +68,9 @@ class _RNNMixin:
             layout, n_features = "steps", inputs[0].shape[2]
         else:
             X = validate_data(self, X, reset=reset, dtype=FLOAT_DTYPES)
-            shape = (X.shape[1], 1) if self.input_shape is None else self.input_shape
-            shape = tuple(int(d) for d in shape)
+            shape = (X.shape[1], 1)
+            if self.input_shape is not None:
+                shape = checked_shape(self.input_shape)
             if len(shape) != 2 or shape[0] * shape[1] != X.shape[1]:
                 raise ValueError(
                     f"input_shape={shape} must be (T, F) with T * F = {X.shape[1]}, "
@@ -105,6 +106,11 @@ class _RNNMixin:
                     f"{name} takes 2-D rows (n, T), 3-D sequences (n, T, F) or a "
                     f"list of (T_i, F) arrays; got X with {X.ndim} dimensions."
                 )
+            if 0 in X.shape[1:]:
+                raise ValueError(
+                    f"X has shape {X.shape}: sequences need at least one step "
+                    "and one feature."
+                )
             return (X,)
         sequences = [np.asarray(x) for x in X]
         for i, x in enumerate(sequences):
@@ -115,6 +121,8 @@ class _RNNMixin:
                 )
             if len(x) == 0:
                 raise ValueError(f"X[{i}] is an empty sequence (0 steps).")
+            if x.shape[1] == 0:
+                raise ValueError(f"X[{i}] has no features (shape {x.shape}).")
             if x.shape[1] != sequences[0].shape[1]:
                 raise ValueError(
                     f"X[{i}] has {x.shape[1]} features per step, but X[0] has "
@@ -219,7 +227,9 @@ class RNNClassifier(_RNNMixin, NetClassifier):
     {rnn_params}
     {net_params}
     class_weight : dict, "balanced" or None, default=None
-        Weights of the classes in the loss, multiplied into ``sample_weight``.
+        Weights of the classes in the loss, multiplied into ``sample_weight``:
+        a dict's keys must be classes of y and its values finite and >= 0
+        (no dict for a multilabel y).
 
     Attributes
     ----------
