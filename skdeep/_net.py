@@ -43,14 +43,15 @@ _BATCH_EVENTS = ("on_batch_begin", "on_batch_end", "on_grad_computed")
 SMALL_STEP_WORK = 10_000_000
 
 # Training diverged when an epoch's loss exceeds this many times the lowest
-# epoch loss so far (or is not finite): far beyond any noisy epoch, and
-# reached within a few epochs by a real blow-up.
+# epoch loss of the same fit call (or is not finite): far beyond any noisy
+# epoch, and reached within a few epochs by a real blow-up.
 EXPLOSION = 1e4
 
 
 class DivergedError(ValueError):
     """Training diverged: a monitored loss became NaN or infinite, or the
-    training loss exceeded ``EXPLOSION`` times its lowest epoch value.
+    training loss exceeded ``EXPLOSION`` times its lowest epoch value in the
+    same fit call.
 
     Attributes
     ----------
@@ -73,9 +74,9 @@ class TrainingInterrupted(KeyboardInterrupt):
     """Ctrl-C stopped training after at least one completed epoch.
 
     The estimator keeps the completed epochs (``n_iter_``, ``loss_curve_``
-    and ``history_`` agree; the weights include the steps of the
-    interrupted epoch); the interrupt then propagates, so a script, a grid
-    search or the ``skdeep`` command stops while a notebook keeps the model.
+    and ``history_`` agree; the weights are the best completed epoch's);
+    the interrupt then propagates, so a script, a grid search or the
+    ``skdeep`` command stops while a notebook keeps the model.
     """
 
 
@@ -124,11 +125,16 @@ class TensorData:
             host = host.cpu()
         # Tensors kept on the CPU (sequence lengths, which packing reads on
         # the host) take the host index: no device round trip.
-        inputs = [t[host] if t.device.type == "cpu" else t[index] for t in self.inputs]
+        first = self.inputs[0]
         if self.lengths is not None:  # gather only the batch's longest steps
             lengths = self.lengths[host]
             longest = int(lengths.max()) if len(lengths) else 0
-            inputs[0] = self.inputs[0][index, :longest]
+            first = first[index, :longest]
+        else:
+            first = first[index]
+        inputs = [first] + [
+            t[host] if t.device.type == "cpu" else t[index] for t in self.inputs[1:]
+        ]
         y = None if self.y is None else self.y[index]
         w = None if self.weight is None else self.weight[index]
         return tuple(inputs), y, w
@@ -274,11 +280,18 @@ class SkdeepNet(NeuralNet):
             if ctrl_c:
                 if self.history and "dur" not in self.history[-1]:
                     del self.history[-1]  # the epoch EpochTimer did not close
+                    self._load_best_weights()  # not the cut epoch's steps
                 if self.history:  # else nothing trained: the fit is undone
                     self.notify("on_train_end", X=X, y=y)
                 raise
         self.notify("on_train_end", X=X, y=y)
         return self
+
+    def _load_best_weights(self) -> None:
+        stopper = dict(self.callbacks_).get("early_stopping")
+        best = getattr(stopper, "best_model_weights_", None)
+        if getattr(stopper, "load_best", False) and best is not None:
+            self.module_.load_state_dict(best)
 
     def initialize_criterion(self):
         super().initialize_criterion()
@@ -337,6 +350,7 @@ class SkdeepNet(NeuralNet):
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         self.batch_events_ = any(_listens_to_batches(cb) for _, cb in self.callbacks_)
+        self.call_best_loss_ = math.inf  # the first epoch of a call sets it
 
     def get_split_datasets(self, X, y=None, **fit_params):
         return X
@@ -356,9 +370,11 @@ class SkdeepNet(NeuralNet):
             self.history.record("lr", self.optimizer_.param_groups[0]["lr"])
         else:
             loss = self._valid_epoch(iterator)
-        best = self.best_values_.get(prefix + "_loss")
+        best = self.call_best_loss_  # this call's: a new data set moves it
         self._record(prefix + "_loss", loss, lower_is_better=True)
-        exploded = training and best is not None and loss > EXPLOSION * max(best, 1e-3)
+        exploded = training and loss > EXPLOSION * max(best, 1e-3)
+        if training:
+            self.call_best_loss_ = min(best, loss)
         if not math.isfinite(loss) or exploded:
             raise DivergedError(
                 f"{prefix} loss", loss, len(self.history), self.divergence_hint
@@ -422,7 +438,9 @@ class SkdeepNet(NeuralNet):
 
     def _valid_epoch(self, data) -> float:
         output = self.infer(data)
-        _, y, weight = data.take(data.rows.to(data.device), data.rows)
+        rows = data.rows.to(data.device)
+        y = data.y[rows]
+        weight = None if data.weight is None else data.weight[rows]
         loss = self.batch_loss(output, y, weight).item()
         if self.score is not None:
             self._record("valid_score", self.valid_score(output, y, weight), False)
@@ -470,24 +488,41 @@ class SkdeepNet(NeuralNet):
         mini-batches; on small data they can be far from the statistics of
         the whole training set, which is what evaluation should use. Each
         batch norm sees the rows in training mode (normalised by their own
-        statistics, as in training) in chunks of the training batch size,
-        and keeps the average of the chunks' means and variances; dropout
-        stays off. It costs one forward pass over the training rows.
+        statistics, as in training) in shuffled chunks of the training batch
+        size, and keeps the row-weighted average of the chunks' means and
+        variances; dropout stays off. It costs one forward pass over the
+        training rows; if interrupted, the old statistics stay.
         """
         module = self.module_
         norms = [m for m in module.modules() if isinstance(m, _BatchNorm)]
         if not norms or len(data) < 2:
             return
-        module.eval()
+        saved = [copy.deepcopy(norm.state_dict()) for norm in norms]
         momenta = [norm.momentum for norm in norms]
+        # Chunks in a shuffled order (sorted X would bias each chunk), each
+        # weighing by its rows: momentum m / seen makes the running values
+        # the row-weighted average over the chunks.
+        order = torch.randperm(len(data), generator=self.generator)
+        if data.rows is not None:
+            order = data.rows[order]
+        module.eval()
         for norm in norms:
             norm.reset_running_stats()
-            norm.momentum = None  # a cumulative average over the chunks
             norm.train()
+        seen = 0
         try:
-            for inputs, _, _ in data.chunks(max(self.batch_size, 2)):
-                if len(inputs[0]) > 1:
-                    module(*inputs)
+            for inputs, _, _ in data.subset(order).chunks(max(self.batch_size, 2)):
+                rows = len(inputs[0])
+                if rows < 2:
+                    continue
+                seen += rows
+                for norm in norms:
+                    norm.momentum = rows / seen
+                module(*inputs)
+        except BaseException:  # Ctrl-C included: keep the statistics of before
+            for norm, state in zip(norms, saved, strict=True):
+                norm.load_state_dict(state)
+            raise
         finally:
             for norm, momentum in zip(norms, momenta, strict=True):
                 norm.momentum = momentum
@@ -554,15 +589,20 @@ def _sigint_seen():
         yield flag
         return
     previous = signal.getsignal(signal.SIGINT)
-    if previous is signal.SIG_IGN:  # the program ignores Ctrl-C: so do we
+    if previous is None or previous is signal.SIG_IGN:
+        # Ignored, or handled outside Python (which we could not put back).
         yield flag
         return
 
     def handler(signum, frame):
-        flag.value = True
-        if callable(previous):
-            previous(signum, frame)
-        raise KeyboardInterrupt
+        if not callable(previous):  # SIG_DFL: the program would stop
+            flag.value = True
+            raise KeyboardInterrupt
+        try:
+            previous(signum, frame)  # the program's own handler decides
+        except KeyboardInterrupt:
+            flag.value = True
+            raise
 
     signal.signal(signal.SIGINT, handler)
     try:

@@ -422,3 +422,28 @@ def test_a_net_no_better_than_a_constant_says_so():
     with warnings.catch_warnings():
         warnings.filterwarnings("error", message=".*never beat a constant")
         assert DNNClassifier(random_state=0).fit(scaled, y).score(scaled, y) > 0.95
+
+
+def test_batch_norm_statistics_are_those_of_all_training_rows(iris):
+    X, y = iris
+    X = np.vstack([X, X[:52]])  # 202 rows: a last chunk of 2 must weigh little
+    y = np.concatenate([y, y[:52]])
+    clf = DNNClassifier((8,), batch_norm=True, batch_size=200, max_iter=5)
+    clf.set_params(random_state=0).fit(X[np.argsort(X[:, 0])], y[np.argsort(X[:, 0])])
+    linear, norm = clf.module_.features[0], clf.module_.features[1]
+    with torch.no_grad():
+        pre = linear(torch.as_tensor(X)).numpy()
+    np.testing.assert_allclose(norm.running_mean.numpy(), pre.mean(0), atol=1e-10)
+    np.testing.assert_allclose(norm.running_var.numpy(), pre.var(0), rtol=0.05)
+
+
+def test_ctrl_c_handler_is_put_back_and_new_data_is_not_divergence(iris):
+    X, _ = iris
+    before = signal.getsignal(signal.SIGINT)
+    reg = DNNRegressor((8,), warm_start=True, random_state=0).fit(X, 0.01 * X[:, 0])
+    assert signal.getsignal(signal.SIGINT) is before
+    # A warm start on targets 500 times larger: a new loss scale, not a
+    # blow-up (the lowest loss of the first fit is no reference for it).
+    first = reg.n_iter_
+    reg.fit(X, 5 * X[:, 0] + 3)
+    assert reg.loss_curve_[-1] < 0.9 * reg.loss_curve_[first]

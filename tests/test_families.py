@@ -212,7 +212,7 @@ def test_a_diverging_warm_start_keeps_the_trained_model(iris, estimator, param, 
     assert clf.n_iter_ == n_iter
     # partial_fit keeps the optimizer it has (as MLPClassifier's does):
     # make that one diverge.
-    clf.net_.optimizer_.param_groups[0]["lr"] = 1e30
+    clf.net_.optimizer_.param_groups[0]["lr"] = 1e300  # to inf in one epoch
     with pytest.raises(DivergedError):
         clf.partial_fit(X, y)
     np.testing.assert_array_equal(clf.predict_proba(X), before)
