@@ -31,6 +31,7 @@ import json
 import re
 import warnings
 import zipfile
+import zlib
 from functools import cache
 
 import numpy as np
@@ -200,6 +201,8 @@ class _Writer(PlainWriter):
             },
         }
         if isinstance(estimator, TorchEstimator) and hasattr(estimator, "net_"):
+            if isinstance(estimator, BaseNet):
+                _check_architecture(estimator, where)
             block["net"] = self._net(estimator.net_, f"{where}.net_")
         return block
 
@@ -305,6 +308,37 @@ _PICKLE_STARTS = (
 )
 
 
+def _check_architecture(estimator, where: str) -> None:
+    """The parameters that shape the module must be those it was fitted with."""
+    fitted = getattr(estimator, "_fitted_architecture", None)
+    if fitted is None:
+        return
+    changed = [k for k, v in estimator._architecture().items() if fitted.get(k) != v]
+    if changed:
+        raise ModelFileError(
+            f"{where}: {', '.join(changed)} differ from the values the network "
+            "was fitted with; set them back (or refit) before saving."
+        )
+
+
+def _check_shapes(estimator, input_shape, state: dict, where: str) -> None:
+    """The module the parameters build has the file's tensor shapes.
+
+    Built on torch's meta device (no memory), so that a file whose
+    parameters describe a huge network cannot exhaust memory on load.
+    """
+    try:
+        with torch.device("meta"):
+            module = estimator._build_module(input_shape, estimator.n_outputs_)
+    except Exception:  # some builders may need real tensors: skip the check
+        return
+    # Scalars (batch norm's counters) travel as one-element arrays.
+    expected = {k: tuple(v.shape) or (1,) for k, v in module.state_dict().items()}
+    found = {k: tuple(v.shape) or (1,) for k, v in state.items()}
+    if expected != found:
+        raise ModelFileError(f"{where}: the weights do not fit the network.")
+
+
 def _read(file) -> tuple[dict, dict]:
     """The JSON document and the arrays of a model file (path or file object)."""
     if hasattr(file, "read"):
@@ -322,8 +356,19 @@ def _read_open(handle) -> tuple[dict, dict]:
             raise ModelFileError(_NOT_A_MODEL + f": the zip lacks {JSON_NAME}.")
         if archive.getinfo(JSON_NAME).file_size > _MAX_JSON_BYTES:
             raise ModelFileError(f"{JSON_NAME} is larger than a model file's ever is.")
-        text = archive.read(JSON_NAME)
-        tensors = archive.read(TENSORS_NAME)
+        info = archive.getinfo(TENSORS_NAME)
+        # save() stores the tensors uncompressed: a compressed member could
+        # unpack to far more than the file's size (a zip bomb).
+        if (
+            info.compress_type != zipfile.ZIP_STORED
+            or info.file_size > info.compress_size
+        ):
+            raise ModelFileError(f"{TENSORS_NAME} is not stored as save() stores it.")
+        try:
+            text = archive.read(JSON_NAME)
+            tensors = archive.read(TENSORS_NAME)
+        except (zipfile.BadZipFile, zlib.error, NotImplementedError, EOFError) as exc:
+            raise ModelFileError(f"the model file is damaged: {exc}") from None
     try:
         document = json.loads(text, parse_constant=_refuse_constant)
     except (ValueError, RecursionError) as exc:  # UnicodeDecodeError included
@@ -418,7 +463,7 @@ class _Reader(PlainReader):
         for key, item in as_mapping(payload["attributes"], where).items():
             if not _ATTRIBUTE.match(key) or key.startswith("__") or key in allowed:
                 raise ModelFileError(f"{where}: refused the attribute name {key!r}.")
-            if key == "net_" or isinstance(getattr(cls, key, None), property):
+            if key == "net_" or hasattr(cls, key):  # methods, properties, ...
                 raise ModelFileError(f"{where}: {key} is not a stored attribute.")
             vars(estimator)[key] = self.value(item, f"{where}.{key}")
         if payload.get("net") is not None:
@@ -440,6 +485,8 @@ class _Reader(PlainReader):
         # must not move the caller's torch generator.
         with torch.random.fork_rng(devices=[]):
             if isinstance(estimator, BaseNet):
+                _check_architecture(estimator, where)
+                _check_shapes(estimator, input_shape, state, where)
                 module = estimator._build_module(input_shape, estimator.n_outputs_)
                 module = module.to(estimator._torch_dtype)
                 module.load_state_dict(state, strict=True)

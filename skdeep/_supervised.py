@@ -139,6 +139,13 @@ class NetClassifier(ClassifierMixin, _SupervisedNet):
         """
         if not hasattr(self, "net_") and classes is None:
             raise ValueError("classes must be passed on the first call to partial_fit.")
+        if isinstance(self.class_weight, str) and self.class_weight == "balanced":
+            # Each batch would be balanced on its own: as SGDClassifier, refuse.
+            raise ValueError(
+                "class_weight='balanced' cannot be used with partial_fit (each "
+                "batch would be balanced on its own); pass a dict of weights, "
+                "e.g. from sklearn.utils.class_weight.compute_class_weight."
+            )
         return self._fit(X, y, sample_weight, incremental=True, classes=classes)
 
     def _encode_y(self, y, *, reset, classes):

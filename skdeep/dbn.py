@@ -334,17 +334,20 @@ def _pretraining_rows(X: np.ndarray, weight, seed: int) -> np.ndarray:
     """The rows the RBMs pretrain on: X, each row repeated by its weight.
 
     Integer weights repeat rows exactly (0 drops one), so a weighted fit
-    pretrains as the repeated rows would; a fractional part adds one more
-    copy with that probability. The rows are put in an order that depends
+    pretrains as the repeated rows would (up to ``MAX_REPEAT`` times the
+    rows in all). Other weights count relative to their mean, a fractional
+    part adding one more copy with that probability, so their scale does
+    not matter. The rows are put in an order that depends
     on their values only, so neither X's row order nor how its duplicates
     are spread matters.
     """
     if weight is not None:
         rng = np.random.RandomState(seed)
-        total = weight.sum()
-        if total < 1 or total > MAX_REPEAT * len(weight):
-            # Would keep no row, or repeat rows past any sense (and memory):
-            # use the weights relative to their mean instead.
+        whole = (weight == np.floor(weight)).all()
+        if not whole or weight.sum() > MAX_REPEAT * len(weight):
+            # Fractional weights count relative to their mean (as in the
+            # fine-tuning loss, where only their ratios matter), and so do
+            # integers that would repeat rows past any sense (and memory).
             weight = weight / weight[weight > 0].mean()
         whole = np.floor(weight)
         counts = (whole + (rng.rand(len(weight)) < weight - whole)).astype(np.intp)

@@ -84,11 +84,15 @@ class _RNNMixin:
                 self.n_features_in_ = n_features
                 if hasattr(self, "feature_names_in_"):
                     del self.feature_names_in_
-        elif layout != self._layout:  # only rows can reach here
+        elif layout != self._layout:
+            fitted, got = "2-D rows (one sequence per row)", "sequences"
+            if self._layout == "steps":
+                fitted, got = (
+                    "sequences (3-D X or a list of (T_i, F) arrays)",
+                    "2-D rows",
+                )
             raise ValueError(
-                f"{name} was fitted on sequences (3-D X or a list of (T_i, F) "
-                "arrays); got 2-D rows: give X as sequences again, e.g. "
-                "X.reshape(n, T, F)."
+                f"{name} was fitted on {fitted}; got {got}: give X as at fit."
             )
         elif layout == "steps" and n_features != self.n_features_in_:
             raise ValueError(

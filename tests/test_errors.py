@@ -554,3 +554,9 @@ def test_huge_sample_weight_does_not_blow_up_dbn_pretraining():
 def test_hidden_layer_sizes_that_cannot_be_built(sizes):
     with pytest.raises(ValueError, match=r"hidden_layer_sizes|Cannot build"):
         DNNClassifier(sizes, max_iter=1).fit(np.ones((4, 2)), [0, 1, 0, 1])
+
+
+def test_partial_fit_refuses_balanced_class_weight():
+    clf = DNNClassifier(class_weight="balanced")
+    with pytest.raises(ValueError, match="class_weight='balanced' cannot"):
+        clf.partial_fit(np.ones((4, 2)), [0, 1, 0, 1], classes=[0, 1])

@@ -518,7 +518,7 @@ def _net(document) -> dict:
         (lambda d: _net(d)["params"].update(command="rm"), "no parameters"),
         (
             lambda d: _net(d)["params"].update(hidden_layer_sizes=[9]),
-            "damaged or inconsistent",
+            "damaged or inconsistent|differ from the values",
         ),
         (
             lambda d: _net(d)["attributes"].update(classes_={"__array__": "999"}),
@@ -574,3 +574,44 @@ def test_another_version_warns():
 
     with pytest.warns(UserWarning, match="written with skdeep 0.0.1"):
         load(_edit(_saved_model(), older))
+
+
+def test_save_refuses_parameters_changed_since_fit():
+    X, labels, _ = data()
+    classifier = DNNClassifier((3,), activation="relu", **SMALL).fit(X, labels)
+    classifier.set_params(activation="tanh")  # would load as another network
+    with pytest.raises(ModelFileError, match="activation differ"):
+        save(classifier, io.BytesIO())
+
+
+def test_load_refuses_files_that_shadow_methods_or_bloat():
+    buffer = _saved_model()
+
+    def shadow(document):
+        attributes = _net(document)["attributes"]
+        attributes["predict_proba"] = attributes["n_iter_"]
+
+    with pytest.raises(ModelFileError, match="not a stored attribute"):
+        load(_edit(buffer, shadow))
+
+    def huge(document):  # weights of (3,), parameters of a 10^5 x 10^5 layer
+        _net(document)["params"]["hidden_layer_sizes"] = {"__tuple__": [10**5]}
+        _net(document)["attributes"]["_fitted_architecture"] = None
+
+    with pytest.raises(ModelFileError, match="do not fit"):
+        load(_edit(buffer, huge))
+    # A compressed tensors member could unpack to far more than the file.
+    buffer.seek(0)
+    with zipfile.ZipFile(buffer) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    packed = io.BytesIO()
+    with zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data_bytes in members.items():
+            archive.writestr(name, data_bytes)
+    packed.seek(0)
+    with pytest.raises(ModelFileError, match="not stored as save"):
+        load(packed)
+    damaged = bytearray(_saved_model().getvalue())
+    damaged[len(damaged) // 3] ^= 0xFF
+    with pytest.raises(ModelFileError):
+        load(io.BytesIO(bytes(damaged)))
