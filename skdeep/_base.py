@@ -614,6 +614,7 @@ class BaseNet(TorchEstimator, ABC):
         net.initialize_callbacks()
         self._cost = net.module_.cost_per_sample()
         epochs_before = len(net.history)
+        net.constant_loss_ = net.constant_loss(train)  # a scale for divergence
         with interruptible(self, net, epochs_before):
             with torch_threads(num_threads(batch_size * self._cost)):
                 net.partial_fit((train, valid))
@@ -770,7 +771,7 @@ class BaseNet(TorchEstimator, ABC):
         training stopped too soon): it scores below predicting the majority
         class or the mean, and says so instead of returning silently.
         """
-        constant = net.constant_loss(train)
+        constant = net.constant_loss_
         best = min(self.loss_curve_[epochs_before:], default=None)
         if constant is None or best is None or best < constant:
             return

@@ -18,6 +18,9 @@ from .modules._rbm import bernoulli
 
 __all__ = ["RBMNet", "pseudo_log_likelihood", "set_cd_gradients"]
 
+# An RBM diverged when a coupling grows past this: trained machines keep
+# theirs within tens.
+MAX_WEIGHT = 1e4
 # Rows on which the per-epoch monitoring metrics are computed.
 MONITOR_ROWS = 256
 # The exact pseudo-likelihood of a row costs n_visible * n_hidden softplus
@@ -57,6 +60,13 @@ class RBMNet(SkdeepNet):
         if not math.isfinite(error):
             raise DivergedError(
                 "reconstruction error", error, len(self.history), self.divergence_hint
+            )
+        # A Bernoulli machine's reconstruction error stays bounded while its
+        # weights blow up: those are what diverges.
+        largest = float(self.module_.weight.detach().abs().max())
+        if not largest < MAX_WEIGHT:
+            raise DivergedError(
+                "largest weight", largest, len(self.history), self.divergence_hint
             )
 
     def get_iterator(self, dataset, training=False):

@@ -43,7 +43,8 @@ _BATCH_EVENTS = ("on_batch_begin", "on_batch_end", "on_grad_computed")
 SMALL_STEP_WORK = 10_000_000
 
 # Training diverged when an epoch's loss exceeds this many times the lowest
-# epoch loss of the same fit call (or is not finite): far beyond any noisy
+# epoch loss of the same fit call, or a constant prediction's loss on the
+# training rows, whichever is lower (or is not finite): far beyond any noisy
 # epoch, and reached within a few epochs by a real blow-up.
 EXPLOSION = 1e4
 
@@ -51,7 +52,7 @@ EXPLOSION = 1e4
 class DivergedError(ValueError):
     """Training diverged: a monitored loss became NaN or infinite, or the
     training loss exceeded ``EXPLOSION`` times its lowest epoch value in the
-    same fit call.
+    same fit call or a constant prediction's loss, whichever is lower.
 
     Attributes
     ----------
@@ -232,6 +233,7 @@ class SkdeepNet(NeuralNet):
     momentum = 0.9
     weight_decay = 0.0
     clip_grad_norm = None
+    constant_loss_ = None
     score = None
     shuffle = True
     min_batch = 1
@@ -370,11 +372,14 @@ class SkdeepNet(NeuralNet):
             self.history.record("lr", self.optimizer_.param_groups[0]["lr"])
         else:
             loss = self._valid_epoch(iterator)
-        best = self.call_best_loss_  # this call's: a new data set moves it
+        # References: this call's lowest loss (a new data set moves it) and
+        # a constant prediction's loss on the training rows (for the first
+        # epoch, which may blow up before any lower loss is seen).
+        best = min(self.call_best_loss_, self.constant_loss_ or math.inf)
         self._record(prefix + "_loss", loss, lower_is_better=True)
         exploded = training and loss > EXPLOSION * max(best, 1e-3)
         if training:
-            self.call_best_loss_ = min(best, loss)
+            self.call_best_loss_ = min(self.call_best_loss_, loss)
         if not math.isfinite(loss) or exploded:
             raise DivergedError(
                 f"{prefix} loss", loss, len(self.history), self.divergence_hint

@@ -560,3 +560,20 @@ def test_partial_fit_refuses_balanced_class_weight():
     clf = DNNClassifier(class_weight="balanced")
     with pytest.raises(ValueError, match="class_weight='balanced' cannot"):
         clf.partial_fit(np.ones((4, 2)), [0, 1, 0, 1], classes=[0, 1])
+
+
+def test_blow_ups_that_stay_finite_are_divergence():
+    # The cases: SGD at 1e4 on digits peaked at a loss of 1e15 in its
+    # first epoch and returned; a Bernoulli RBM at 1e10 returned weights of
+    # 1e10 with a bounded reconstruction error.
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    clf = DNNClassifier(optimizer="sgd", learning_rate=1e4, random_state=0)
+    with pytest.raises(DivergedError, match=r"train loss became .* at epoch 1"):
+        clf.fit(X, y)
+    assert not hasattr(clf, "net_")
+    rbm = RBM(learning_rate=1e10, max_iter=3, random_state=0)
+    with pytest.raises(DivergedError, match="largest weight became"):
+        rbm.fit(X / 16)
+    assert not hasattr(rbm, "net_")
