@@ -577,3 +577,20 @@ def test_blow_ups_that_stay_finite_are_divergence():
     with pytest.raises(DivergedError, match="largest weight became"):
         rbm.fit(X / 16)
     assert not hasattr(rbm, "net_")
+
+
+def test_failed_refits_keep_the_fitted_rbm_and_dbn():
+    X = (np.random.RandomState(0).rand(60, 5) > 0.5).astype(float)
+    rbm = RBM(3, max_iter=2, random_state=0).fit(X)
+    before = rbm.transform(X)
+    rbm.net_.optimizer_.param_groups[0]["lr"] = 1e10  # partial_fit keeps it
+    with pytest.raises(DivergedError):
+        rbm.partial_fit(X)  # the next call would have started a new machine
+    np.testing.assert_array_equal(rbm.transform(X), before)
+    dbn = DBNTransformer((4, 3), max_iter=2, random_state=0).fit(X)
+    before = dbn.transform(X)
+    dbn.set_params(learning_rate=[0.1, 1e10])  # the second layer diverges
+    with pytest.raises(DivergedError, match="layer 2"):
+        dbn.fit(X)
+    assert len(dbn.rbms_) == 2
+    np.testing.assert_array_equal(dbn.transform(X), before)
