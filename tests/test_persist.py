@@ -242,8 +242,6 @@ def test_every_public_estimator_is_allowed():
 
 
 def test_forecasting_pipeline():
-    if not hasattr(skdeep, "WindowTransformer"):
-        pytest.skip("no WindowTransformer")
     rng = np.random.RandomState(0)
     X, y = rng.rand(30, 6), rng.rand(30)
     model = make_pipeline(
