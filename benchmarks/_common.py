@@ -15,6 +15,7 @@ import statistics
 import subprocess
 import sys
 import time
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 
 import torch
@@ -344,3 +345,26 @@ def memory_table(results: dict[str, dict | str], reference: str = "hand") -> str
         "fit s",
     ]
     return markdown_table(headers, rows)
+
+
+class EstimatorMethod:
+    """A skdeep estimator in a side-by-side table: fit quietly, predict.
+
+    ``bare=True`` switches off the best-epoch restore and the batch-norm
+    recalibration, to show what those two defaults cost.
+    """
+
+    def __init__(self, estimator, bare: bool = False):
+        self.est = estimator
+        if bare:
+            estimator._keep_best_epoch = False
+            estimator._recalibrate_batch_norm = False
+
+    def fit(self, X, y):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # ConvergenceWarning: all epochs run
+            self.est.fit(X, y)
+        return self
+
+    def predict(self, X):
+        return self.est.predict(X)

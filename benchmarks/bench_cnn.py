@@ -89,6 +89,7 @@ import warnings
 import numpy as np
 import torch
 from _common import (
+    EstimatorMethod,
     fit_peak_rss,
     fit_side_by_side,
     machine_info,
@@ -295,33 +296,23 @@ class HandLoop:
             return self.module_(x).argmax(1).numpy()
 
 
-class SkdeepMethod:
-    def __init__(self, spec, epochs, threads, bare=False):
-        self.est = CNNClassifier(
+def skdeep_method(spec, epochs, bare=False) -> EstimatorMethod:
+    """The estimator with the hand loop's settings: Adam 1e-3, no L2, every epoch."""
+    return EstimatorMethod(
+        CNNClassifier(
             spec["architecture"],
             batch_size=spec["batch_size"],
             max_iter=epochs,
+            learning_rate=1e-3,
             alpha=0.0,
             tol=0.0,
             n_iter_no_change=epochs + 1,
             random_state=0,
             device="cpu",
             dtype="float32",
-        )
-        if bare:
-            for switch in ("_keep_best_epoch", "_recalibrate_batch_norm"):
-                if not hasattr(self.est, switch):
-                    print(f"warning: skdeep has no {switch}", file=sys.stderr)
-                setattr(self.est, switch, False)
-
-    def fit(self, X, y):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # ConvergenceWarning: all epochs run
-            self.est.fit(X, y)
-        return self
-
-    def predict(self, X):
-        return self.est.predict(X)
+        ),
+        bare,
+    )
 
 
 class SkorchMethod:
@@ -408,9 +399,9 @@ def make_method(name, spec, epochs, threads):
     if name == "hand-cl":
         return HandLoop(spec, epochs, threads, fused=True, channels_last=True)
     if name == "skdeep":
-        return SkdeepMethod(spec, epochs, threads)
+        return skdeep_method(spec, epochs)
     if name == "skdeep-bare":
-        return SkdeepMethod(spec, epochs, threads, bare=True)
+        return skdeep_method(spec, epochs, bare=True)
     if name == "skorch":
         return SkorchMethod(spec, epochs, threads)
     if name == "sktime":
