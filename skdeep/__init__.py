@@ -1,7 +1,7 @@
 """skdeep: classic deep-learning families as scikit-learn estimators."""
 
 from ._persist import ModelFileError, load, save
-from ._windows import WindowTransformer, make_windows
+from ._windows import SlidingWindowTransformer, make_windows
 from .cnn import CNNClassifier, CNNRegressor
 from .dbn import DBNClassifier, DBNRegressor, DBNTransformer
 from .dnn import DNNClassifier, DNNRegressor
@@ -20,7 +20,7 @@ __all__ = [
     "ModelFileError",
     "RNNClassifier",
     "RNNRegressor",
-    "WindowTransformer",
+    "SlidingWindowTransformer",
     "load",
     "make_windows",
     "save",

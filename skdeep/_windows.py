@@ -6,7 +6,7 @@ Forecasting is cut in two, so that each piece keeps scikit-learn's contract:
   estimator sees it: each row of its ``X`` is the history up to one time
   step, and ``y`` holds the value ``horizon`` steps later. It is a function,
   not a transformer, because it makes ``y`` and a pipeline step cannot.
-* :class:`WindowTransformer` is the pipeline step: it keeps the last
+* :class:`SlidingWindowTransformer` is the pipeline step: it keeps the last
   ``window`` steps of each history row, so the window's length is a
   hyper-parameter that ``GridSearchCV`` tunes on the very same targets.
 
@@ -26,7 +26,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ._base import FLOAT_DTYPES
 from ._compat import Interval, _fit_context
 
-__all__ = ["WindowTransformer", "make_windows"]
+__all__ = ["SlidingWindowTransformer", "make_windows"]
 
 
 def _check_positive_int(value, name: str) -> int:
@@ -51,7 +51,7 @@ def make_windows(series, window, *, horizon=1, target=None, flatten=True):
     and ``y[i]`` is ``series[i + window + horizon - 1]``: ``horizon`` steps
     after the window's last step. No window holds a value at or after its
     target's time, and the rows are in time order, as ``TimeSeriesSplit``
-    expects (see :class:`WindowTransformer` for the split's ``gap``).
+    expects (see :class:`SlidingWindowTransformer` for the split's ``gap``).
 
     Parameters
     ----------
@@ -61,7 +61,7 @@ def make_windows(series, window, *, horizon=1, target=None, flatten=True):
     window : int
         Steps in each window. To compare window lengths on the same
         targets, make the longest here and shorten it with
-        :class:`WindowTransformer`.
+        :class:`SlidingWindowTransformer`.
     horizon : int, default=1
         How many steps after the window's last step the target lies:
         ``1`` forecasts the next step.
@@ -95,7 +95,7 @@ def make_windows(series, window, *, horizon=1, target=None, flatten=True):
 
     See Also
     --------
-    WindowTransformer : Shortens the windows inside a pipeline.
+    SlidingWindowTransformer : Shortens the windows inside a pipeline.
 
     Notes
     -----
@@ -162,7 +162,7 @@ def make_windows(series, window, *, horizon=1, target=None, flatten=True):
     return X, y
 
 
-class WindowTransformer(TransformerMixin, BaseEstimator):
+class SlidingWindowTransformer(TransformerMixin, BaseEstimator):
     """Keep the last ``window`` steps of each history: the pipeline step.
 
     Each row of ``X`` is the history before one forecast, ``n_steps`` steps
@@ -172,8 +172,8 @@ class WindowTransformer(TransformerMixin, BaseEstimator):
     windows on the same targets, so ``GridSearchCV`` compares them fairly::
 
         X, y = make_windows(series, window=24)
-        pipe = make_pipeline(WindowTransformer(), RNNRegressor("gru"))
-        grid = {"windowtransformer__window": [4, 8, 16, 24]}
+        pipe = make_pipeline(SlidingWindowTransformer(), RNNRegressor("gru"))
+        grid = {"slidingwindowtransformer__window": [4, 8, 16, 24]}
         search = GridSearchCV(pipe, grid, cv=TimeSeriesSplit(5)).fit(X, y)
 
     Each row's output depends on that row alone: rows may be shuffled,
@@ -244,21 +244,22 @@ class WindowTransformer(TransformerMixin, BaseEstimator):
     >>> from sklearn.linear_model import LinearRegression
     >>> from sklearn.model_selection import GridSearchCV, TimeSeriesSplit
     >>> from sklearn.pipeline import make_pipeline
-    >>> from skdeep import RNNRegressor, WindowTransformer, make_windows
+    >>> from skdeep import RNNRegressor, SlidingWindowTransformer, make_windows
     >>> rng = np.random.RandomState(0)
     >>> series = np.zeros(300)
     >>> for t in range(2, 300):
     ...     series[t] = 0.6 * series[t - 1] - 0.3 * series[t - 2] + rng.randn()
     >>> X, y = make_windows(series, window=6)
-    >>> WindowTransformer(2).fit(X).get_feature_names_out()
+    >>> SlidingWindowTransformer(2).fit(X).get_feature_names_out()
     array(['x0_t-1', 'x0_t'], dtype=object)
-    >>> pipe = make_pipeline(WindowTransformer(), LinearRegression())
-    >>> grid = {"windowtransformer__window": [1, 2, 6]}
+    >>> pipe = make_pipeline(SlidingWindowTransformer(), LinearRegression())
+    >>> grid = {"slidingwindowtransformer__window": [1, 2, 6]}
     >>> search = GridSearchCV(pipe, grid, cv=TimeSeriesSplit(3)).fit(X, y)
-    >>> search.best_params_["windowtransformer__window"] > 1
+    >>> search.best_params_["slidingwindowtransformer__window"] > 1
     True
     >>> rnn = make_pipeline(
-    ...     WindowTransformer(4), RNNRegressor("gru", 8, max_iter=3, random_state=0)
+    ...     SlidingWindowTransformer(4),
+    ...     RNNRegressor("gru", 8, max_iter=3, random_state=0),
     ... )
     >>> rnn.fit(X[:250], y[:250]).predict(X[250:]).shape
     (44,)

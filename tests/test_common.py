@@ -19,7 +19,7 @@ from skdeep import (
     DNNRegressor,
     RNNClassifier,
     RNNRegressor,
-    WindowTransformer,
+    SlidingWindowTransformer,
 )
 
 DEFAULTS = [
@@ -33,7 +33,7 @@ DEFAULTS = [
     CNNRegressor(),
     RNNClassifier(),
     RNNRegressor(),
-    WindowTransformer(),
+    SlidingWindowTransformer(),
 ]
 
 # Other paths through the same code: each still has to learn the toy
@@ -55,7 +55,7 @@ VARIANTS = [
     RNNRegressor(
         "rnn", 16, num_layers=2, clip_grad_norm=1.0, max_iter=100, learning_rate=0.01
     ),
-    WindowTransformer(2),
+    SlidingWindowTransformer(2),
 ]
 
 

@@ -25,7 +25,7 @@ from skdeep import (
     DNNRegressor,
     RNNClassifier,
     RNNRegressor,
-    WindowTransformer,
+    SlidingWindowTransformer,
 )
 from skdeep._net import DivergedError
 
@@ -44,7 +44,7 @@ ESTIMATORS = {
     "DBNRegressor": DBNRegressor((3,), max_iter=2, pretrain_max_iter=1),
     "RBM": RBM(3, max_iter=2),
     "DBNTransformer": DBNTransformer((3,), max_iter=1),
-    "WindowTransformer": WindowTransformer(),
+    "SlidingWindowTransformer": SlidingWindowTransformer(),
 }
 ALL = list(ESTIMATORS)
 NETS = [n for n, e in ESTIMATORS.items() if is_classifier(e) or is_regressor(e)]
@@ -161,11 +161,11 @@ FAMILY_PARAMS = [  # (estimators, params, the name to match)
     (["DBNTransformer"], {"hidden_layer_sizes": 2.5}, "'hidden_layer_sizes'"),
     (["DBNTransformer"], {"learning_rate": [0.1, 0.2]}, "learning_rate has 2"),
     (["DBNTransformer"], {"max_iter": [0]}, "'max_iter' parameter"),
-    (["WindowTransformer"], {"window": 0}, "'window' parameter"),
-    (["WindowTransformer"], {"window": 2.0}, "'window' parameter"),
-    (["WindowTransformer"], {"window": 5}, "window=5 is longer"),
-    (["WindowTransformer"], {"n_features": 0}, "'n_features' parameter"),
-    (["WindowTransformer"], {"n_features": 2}, "n_features=2 must divide"),
+    (["SlidingWindowTransformer"], {"window": 0}, "'window' parameter"),
+    (["SlidingWindowTransformer"], {"window": 2.0}, "'window' parameter"),
+    (["SlidingWindowTransformer"], {"window": 5}, "window=5 is longer"),
+    (["SlidingWindowTransformer"], {"n_features": 0}, "'n_features' parameter"),
+    (["SlidingWindowTransformer"], {"n_features": 2}, "n_features=2 must divide"),
 ]
 
 

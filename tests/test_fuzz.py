@@ -32,7 +32,7 @@ from skdeep import (
     DNNRegressor,
     RNNClassifier,
     RNNRegressor,
-    WindowTransformer,
+    SlidingWindowTransformer,
 )
 
 ESTIMATORS = {
@@ -46,7 +46,7 @@ ESTIMATORS = {
     "DBNRegressor": DBNRegressor((3,), max_iter=2, pretrain_max_iter=1),
     "RBM": RBM(3, max_iter=2),
     "DBNTransformer": DBNTransformer((3, 2), max_iter=1),
-    "WindowTransformer": WindowTransformer(),
+    "SlidingWindowTransformer": SlidingWindowTransformer(),
 }
 SUPERVISED = {n for n, e in ESTIMATORS.items() if is_classifier(e) or is_regressor(e)}
 

@@ -245,7 +245,7 @@ def test_forecasting_pipeline():
     rng = np.random.RandomState(0)
     X, y = rng.rand(30, 6), rng.rand(30)
     model = make_pipeline(
-        skdeep.WindowTransformer(4), RNNRegressor("gru", hidden_size=3, **SMALL)
+        skdeep.SlidingWindowTransformer(4), RNNRegressor("gru", hidden_size=3, **SMALL)
     ).fit(X, y)
     assert_same(model.predict(X), round_trip(model).predict(X))
 

@@ -1,4 +1,4 @@
-"""Windows over a series: make_windows, WindowTransformer, forecasting."""
+"""Windows over a series: make_windows, SlidingWindowTransformer, forecasting."""
 
 import numpy as np
 import pytest
@@ -7,7 +7,7 @@ from sklearn.metrics import mean_squared_error
 from sklearn.model_selection import GridSearchCV, TimeSeriesSplit
 from sklearn.pipeline import make_pipeline
 
-from skdeep import RNNRegressor, WindowTransformer, make_windows
+from skdeep import RNNRegressor, SlidingWindowTransformer, make_windows
 
 
 def ar2_series(n_steps=1500, seed=0):
@@ -56,13 +56,13 @@ def test_no_future_value_in_a_window(window, horizon):
     assert (X < y[:, None]).all()
     np.testing.assert_array_equal(X.max(axis=1), y - horizon)
     # Shortening the windows in a pipeline keeps the newest steps.
-    Xt = WindowTransformer(1, n_features=2).fit_transform(X)
+    Xt = SlidingWindowTransformer(1, n_features=2).fit_transform(X)
     np.testing.assert_array_equal(Xt, np.column_stack([y - horizon] * 2))
 
 
 @pytest.mark.parametrize("horizon", [1, 3])
 def test_time_series_split_gap(horizon):
-    # The gaps that WindowTransformer's docstring explains.
+    # The gaps that SlidingWindowTransformer's docstring explains.
     window, times = 4, np.arange(60.0)
     X, y = make_windows(times, window, horizon=horizon)
     origin = X[:, -1]  # when each forecast is made
@@ -106,17 +106,17 @@ def test_make_windows_rejects_bad_series():
         make_windows(np.array([0.0, np.nan, 1.0, 2.0]), 2)
 
 
-# WindowTransformer --------------------------------------------------------
+# SlidingWindowTransformer --------------------------------------------------------
 
 
 def test_transformer_keeps_last_steps_and_names():
     X, _ = make_windows(np.arange(45.0).reshape(15, 3), 4)  # 4 steps x 3
-    wt = WindowTransformer(2, n_features=3).fit(X)
+    wt = SlidingWindowTransformer(2, n_features=3).fit(X)
     assert (wt.n_steps_in_, wt.window_, wt.n_features_in_) == (4, 2, 12)
     np.testing.assert_array_equal(wt.transform(X), X[:, 6:])
     names = ["x0_t-1", "x1_t-1", "x2_t-1", "x0_t", "x1_t", "x2_t"]
     assert list(wt.get_feature_names_out()) == names
-    all_names = WindowTransformer(n_features=3).fit(X).get_feature_names_out()
+    all_names = SlidingWindowTransformer(n_features=3).fit(X).get_feature_names_out()
     assert list(all_names[:3]) == ["x0_t-3", "x1_t-3", "x2_t-3"]
     given = [f"c{i}" for i in range(12)]
     assert list(wt.get_feature_names_out(given)) == given[6:]
@@ -130,10 +130,10 @@ def test_transformer_output_feeds_an_rnn():
     series = np.random.RandomState(0).randn(80, 2).astype(np.float32)
     X, y = make_windows(series, 6, target=0)
     X3, _ = make_windows(series, 6, target=0, flatten=False)
-    Xt = WindowTransformer(4, n_features=2).fit_transform(X)
+    Xt = SlidingWindowTransformer(4, n_features=2).fit_transform(X)
     np.testing.assert_array_equal(Xt.reshape(-1, 4, 2), X3[:, 2:])
     pipe = make_pipeline(
-        WindowTransformer(4, n_features=2),
+        SlidingWindowTransformer(4, n_features=2),
         RNNRegressor("gru", 4, input_shape=(4, 2), max_iter=2, random_state=0),
     )
     with pytest.warns(UserWarning, match="maximum iterations"):
@@ -144,11 +144,12 @@ def test_transformer_pandas():
     pd = pytest.importorskip("pandas")
     X, _ = make_windows(np.arange(20.0), 3)
     frame = pd.DataFrame(X, columns=["lag2", "lag1", "lag0"])
-    wt = WindowTransformer(2).set_output(transform="pandas").fit(frame)
+    wt = SlidingWindowTransformer(2).set_output(transform="pandas").fit(frame)
     out = wt.transform(frame)
     assert list(out.columns) == ["lag1", "lag0"]
     np.testing.assert_array_equal(out.to_numpy(), X[:, 1:])
-    default = WindowTransformer(2).set_output(transform="pandas").fit_transform(X)
+    windows = SlidingWindowTransformer(2).set_output(transform="pandas")
+    default = windows.fit_transform(X)
     assert list(default.columns) == ["x0_t-1", "x0_t"]
 
 
@@ -158,19 +159,20 @@ def test_transformer_pandas():
         (dict(window=5), 4, r"window=5 is longer than the rows of X: .* 4 steps"),
         (dict(window=2, n_features=3), 4, "n_features=3 must divide the 4 columns"),
         (dict(window=3, n_features=2), 4, r"window=3 .* 2 steps of n_features=2"),
-        (dict(window=0), 4, "'window' parameter of WindowTransformer must be"),
-        (dict(n_features=0), 4, "'n_features' parameter of WindowTransformer"),
+        (dict(window=0), 4, "'window' parameter of SlidingWindowTransformer must be"),
+        (dict(n_features=0), 4, "'n_features' parameter of SlidingWindowTransformer"),
     ],
 )
 def test_transformer_errors(params, n_columns, match):
     X = np.zeros((5, n_columns))
     with pytest.raises(ValueError, match=match):
-        WindowTransformer(**params).fit(X)
+        SlidingWindowTransformer(**params).fit(X)
 
 
 def test_transformer_input_checks():
-    wt = WindowTransformer(2).fit(np.zeros((5, 4)))
-    with pytest.raises(ValueError, match="X has 3 features, but WindowTransformer"):
+    wt = SlidingWindowTransformer(2).fit(np.zeros((5, 4)))
+    expected = "X has 3 features, but SlidingWindowTransformer"
+    with pytest.raises(ValueError, match=expected):
         wt.transform(np.zeros((5, 3)))
     with pytest.raises(ValueError, match="input_features has 2 names"):
         wt.get_feature_names_out(["a", "b"])
@@ -183,10 +185,10 @@ def test_grid_search_picks_a_window_over_time_series_split():
     # An AR(2) series needs two lags: one is not enough, and the search
     # compares the windows on the same rows and targets.
     X, y = make_windows(ar2_series(600), 8)
-    pipe = make_pipeline(WindowTransformer(), LinearRegression())
-    grid = {"windowtransformer__window": [1, 2, 8]}
+    pipe = make_pipeline(SlidingWindowTransformer(), LinearRegression())
+    grid = {"slidingwindowtransformer__window": [1, 2, 8]}
     search = GridSearchCV(pipe, grid, cv=TimeSeriesSplit(4)).fit(X, y)
-    assert search.best_params_["windowtransformer__window"] > 1
+    assert search.best_params_["slidingwindowtransformer__window"] > 1
     scores = search.cv_results_["mean_test_score"]
     assert scores[0] < scores[1] - 0.05
 
@@ -201,9 +203,9 @@ def test_rnn_forecasts_ar2_as_well_as_a_linear_ar_model():
     # epochs at learning_rate=0.01 gave ratios of 1.29-1.38.
     X, y = make_windows(ar2_series(1500, seed=0), 16)
     cut = int(0.8 * len(X))
-    linear = make_pipeline(WindowTransformer(8), LinearRegression())
+    linear = make_pipeline(SlidingWindowTransformer(8), LinearRegression())
     rnn = make_pipeline(
-        WindowTransformer(8),
+        SlidingWindowTransformer(8),
         RNNRegressor(
             "gru",
             16,
