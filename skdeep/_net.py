@@ -12,7 +12,9 @@ paid for when unused.
 import contextlib
 import copy
 import math
+import re
 import signal
+import sys
 import threading
 from collections.abc import Iterator
 
@@ -224,7 +226,8 @@ class SkdeepNet(NeuralNet):
       for the validation split;
     * ``shuffle``, ``min_batch`` and ``generator`` for the batches;
     * ``clip_grad_norm``: clip the gradients' global norm before each step;
-    * ``divergence_hint``: what the error says to do when the loss diverges.
+    * ``divergence_hint``: what the error says to do when the loss diverges;
+    * ``stage``: the line that heads the epoch table when ``verbose``.
 
     Each epoch records ``train_loss`` (and ``valid_loss`` / ``valid_score``)
     and ``lr``, the learning rate the epoch trained with.
@@ -238,6 +241,7 @@ class SkdeepNet(NeuralNet):
     shuffle = True
     min_batch = 1
     generator = None
+    stage = ""
 
     @property
     def _default_callbacks(self):
@@ -246,7 +250,7 @@ class SkdeepNet(NeuralNet):
         # PrintLog formats a table every epoch even when silent: only if asked.
         callbacks = [("epoch_timer", EpochTimer())]
         if self.verbose:
-            callbacks.append(("print_log", PrintLog()))
+            callbacks.append(("print_log", EpochLog(self.stage)))
         return callbacks
 
     def __getstate__(self):
@@ -570,7 +574,46 @@ def build_net(net_class, module, criterion, estimator, batch_size):
     )
     net.momentum = estimator.momentum
     net.weight_decay = estimator.alpha
+    net.stage = getattr(estimator, "_log_stage", None) or (
+        f"{type(estimator).__name__}: training"
+    )
     return net
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+class EpochLog(PrintLog):
+    """skorch's per-epoch table, headed by the stage that is training.
+
+    Colours mark the best values only on a terminal: written to a file or a
+    pipe, the table is plain text. A DBN trains several nets in a row, so
+    each table says whose it is (``"DBNClassifier: pretraining layer 1 of
+    2"``, ``"DBNClassifier: fine-tuning"``).
+    """
+
+    def __init__(self, stage: str = "", sink=print):
+        super().__init__(sink=sink)
+        self.stage = stage
+
+    def initialize(self):
+        super().initialize()
+        stream = sys.stdout
+        self.colour_ = self.sink is print and bool(
+            getattr(stream, "isatty", None) and stream.isatty()
+        )
+        return self
+
+    def format_row(self, row, key, color):
+        text = super().format_row(row, key, color)
+        if self.colour_ or not isinstance(text, str):
+            return text
+        return _ANSI.sub("", text)
+
+    def on_epoch_end(self, net, **kwargs):
+        if self.first_iteration_ and self.stage:
+            self._sink(self.stage, net.verbose)
+        super().on_epoch_end(net, **kwargs)
 
 
 class _Flag:

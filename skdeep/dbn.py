@@ -218,6 +218,8 @@ class DBNTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
     def _fit_layers(self, X, layers: list[dict]) -> list:
         """Train one RBM per layer on the layer below's hidden probabilities."""
         seeds = check_random_state(self.random_state)
+        # The estimator the user fitted: a DBNClassifier pretrains through one.
+        owner = getattr(self, "_log_owner", None) or type(self).__name__
         rbms, hidden = [], X
         for k, params in enumerate(layers):
             rbm = RBM(
@@ -226,6 +228,10 @@ class DBNTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
                 device=self.device,
                 random_state=seeds.randint(np.iinfo(np.int32).max),
                 verbose=self.verbose,
+            )
+            rbm._log_stage = (
+                f"{owner}: pretraining layer {k + 1} of {len(layers)} "
+                f"(RBM, {hidden.shape[1]} -> {params['n_components']} units)"
             )
             try:
                 rbm.fit(hidden)
@@ -277,6 +283,12 @@ class DBNTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
 class _DBNMixin(_DNNMixin):
     """A DNN whose hidden layers start from a greedily pretrained RBM stack."""
 
+    @property
+    def _log_stage(self) -> str | None:
+        if self.pretrain and len(np.atleast_1d(self.hidden_layer_sizes)):
+            return f"{type(self).__name__}: fine-tuning"
+        return None
+
     def _initialize_weights(self, module, data, seed):
         self.dbn_ = None
         if not self.pretrain:
@@ -295,6 +307,7 @@ class _DBNMixin(_DNNMixin):
             random_state=seed,
             verbose=self.verbose,
         )
+        dbn._log_owner = type(self).__name__
         rows = slice(None) if data.rows is None else data.rows.numpy()
         X = data.inputs[0].cpu().numpy()[rows]
         weight = None if data.weight is None else data.weight.cpu().numpy()[rows]

@@ -191,3 +191,18 @@ def test_ctrl_c_in_pretraining_undoes_the_whole_fit(monkeypatch):
             estimator.fit(*data)
         assert not hasattr(estimator, "rbms_") and not hasattr(estimator, "net_")
         assert not hasattr(estimator, "n_features_in_")
+
+
+def test_verbose_log_is_plain_text_and_names_each_stage(capsys):
+    X = np.random.RandomState(0).rand(40, 6).astype(np.float32)
+    y = np.arange(40) % 2
+    DBNClassifier((4, 3), max_iter=2, pretrain_max_iter=2, verbose=1).fit(X, y)
+    out = capsys.readouterr().out
+    assert "\x1b[" not in out  # captured output is not a terminal: no colours
+    stages = [line for line in out.splitlines() if line.startswith("DBNClassifier")]
+    assert stages == [
+        "DBNClassifier: pretraining layer 1 of 2 (RBM, 6 -> 4 units)",
+        "DBNClassifier: pretraining layer 2 of 2 (RBM, 4 -> 3 units)",
+        "DBNClassifier: fine-tuning",
+    ]
+    assert out.count("epoch") == 3

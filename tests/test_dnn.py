@@ -1,7 +1,9 @@
 """DNNClassifier / DNNRegressor: learning, batch modes, state and round trips."""
 
+import io
 import pickle
 import signal
+import sys
 import warnings
 
 import joblib
@@ -271,7 +273,21 @@ def test_user_callbacks_receive_batches_and_stay_untouched(iris):
 def test_verbose_prints_epochs(iris, capsys):
     X, y = iris
     DNNClassifier(max_iter=2, verbose=1, random_state=0).fit(X, y)
-    assert "train_loss" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert out.startswith("DNNClassifier: training\n")
+    assert "train_loss" in out
+    assert "\x1b[" not in out
+
+
+def test_verbose_colours_the_best_values_on_a_terminal(iris, monkeypatch):
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stdout", terminal)
+    DNNClassifier(max_iter=2, verbose=1, random_state=0).fit(*iris)
+    assert "\x1b[" in terminal.getvalue()
 
 
 # -- reproducibility and round trips -------------------------------------------
