@@ -2,6 +2,7 @@
 
 from ._persist import ModelFileError, load, save
 from ._windows import SlidingWindowTransformer, make_windows
+from .callbacks import GradientNormRecorder
 from .cnn import CNNClassifier, CNNRegressor
 from .dbn import DBNClassifier, DBNRegressor, DBNTransformer
 from .dnn import DNNClassifier, DNNRegressor
@@ -17,6 +18,7 @@ __all__ = [
     "DBNTransformer",
     "DNNClassifier",
     "DNNRegressor",
+    "GradientNormRecorder",
     "ModelFileError",
     "RNNClassifier",
     "RNNRegressor",

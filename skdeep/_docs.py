@@ -159,6 +159,15 @@ n_features_in_ : int
     history_ : skorch.History
         One record per epoch: losses, scores, duration."""
 
+REGRESSION_LOSS = """\
+loss : {"squared_error", "absolute_error", "huber"}, default="squared_error"
+        Training loss: the mean squared error, the mean absolute error
+        (robust to outliers in y, its gradient never shrinks), or the Huber
+        loss (``torch.nn.HuberLoss`` with ``delta=1``: squared for residuals
+        below 1, absolute above, so its switch point assumes targets on a
+        unit scale). Targets are used as given: standardise them (e.g. with
+        ``TransformedTargetRegressor``) when their scale is far from one."""
+
 THREADS_NOTE = """\
 Training steps below 1e7 multiply-adds (``batch_size`` times the number
     of parameters) run on one intra-op torch thread: on few cores a second
@@ -187,6 +196,7 @@ def fill_doc(cls=None, **fragments):
         net_params=NET_PARAMS,
         net_attributes=NET_ATTRIBUTES,
         threads_note=THREADS_NOTE,
+        regression_loss=REGRESSION_LOSS,
         **fragments,
     )
     return cls

@@ -35,7 +35,7 @@ __all__ = [
     "num_threads",
 ]
 
-_BATCH_EVENTS = ("on_batch_begin", "on_batch_end", "on_grad_computed")
+_BATCH_EVENTS = ("on_batch_begin", "on_batch_end")
 
 # Multiply-adds per training step below which one intra-op thread is used.
 # Measured on a 2-core machine (benchmarks/bench_threads.py): idle, a second
@@ -206,10 +206,10 @@ class BatchIterator:
                 yield data.take(device_order[start:stop], order[start:stop])
 
 
-def _listens_to_batches(callback) -> bool:
+def _listens_to(callback, events) -> bool:
     return any(
         getattr(type(callback), event) is not getattr(Callback, event)
-        for event in _BATCH_EVENTS
+        for event in events
     )
 
 
@@ -355,7 +355,13 @@ class SkdeepNet(NeuralNet):
         return float(_weighted_mean(correct.to(output.dtype), weight))
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
-        self.batch_events_ = any(_listens_to_batches(cb) for _, cb in self.callbacks_)
+        callbacks = [cb for _, cb in self.callbacks_]
+        # Each kind of per-batch work (a loss sync, a parameter list) is paid
+        # for only when some callback listens to it.
+        self.batch_events_ = any(_listens_to(cb, _BATCH_EVENTS) for cb in callbacks)
+        self.grad_events_ = any(
+            _listens_to(cb, ("on_grad_computed",)) for cb in callbacks
+        )
         self.call_best_loss_ = math.inf  # the first epoch of a call sets it
 
     def get_split_datasets(self, X, y=None, **fit_params):
@@ -434,7 +440,7 @@ class SkdeepNet(NeuralNet):
             torch.nn.utils.clip_grad_norm_(
                 self.module_.parameters(), self.clip_grad_norm, foreach=True
             )
-        if self.batch_events_:
+        if self.grad_events_:
             self.notify(
                 "on_grad_computed",
                 named_parameters=list(self.module_.named_parameters()),

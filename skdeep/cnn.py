@@ -249,8 +249,7 @@ class CNNRegressor(_CNNMixin, NetRegressor):
     {cnn_params}
     {cnn_shape_params}
     {net_params}
-    loss : {{"squared_error", "absolute_error", "huber"}}, default="squared_error"
-        Training loss.
+    {regression_loss}
 
     Attributes
     ----------

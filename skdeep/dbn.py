@@ -473,8 +473,7 @@ class DBNRegressor(_DBNMixin, NetRegressor):
     ----------
     {dbn_params}
     {net_params}
-    loss : {{"squared_error", "absolute_error", "huber"}}, default="squared_error"
-        Training loss.
+    {regression_loss}
 
     Attributes
     ----------

@@ -112,9 +112,7 @@ class DNNRegressor(_DNNMixin, NetRegressor):
     ----------
     {mlp_params}
     {net_params}
-    loss : {{"squared_error", "absolute_error", "huber"}}, default="squared_error"
-        Training loss. Targets are used as given: standardise them (e.g. with
-        ``TransformedTargetRegressor``) when their scale is far from one.
+    {regression_loss}
 
     Attributes
     ----------

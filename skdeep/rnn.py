@@ -313,8 +313,7 @@ class RNNRegressor(_RNNMixin, NetRegressor):
     ----------
     {rnn_params}
     {net_params}
-    loss : {{"squared_error", "absolute_error", "huber"}}, default="squared_error"
-        Training loss.
+    {regression_loss}
 
     Attributes
     ----------
