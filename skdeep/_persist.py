@@ -28,11 +28,13 @@ device it was saved from when that exists here, else on the CPU (or on
 """
 
 import json
+import os
 import re
 import warnings
 import zipfile
 import zlib
 from functools import cache
+from typing import BinaryIO
 
 import numpy as np
 import sklearn
@@ -116,7 +118,7 @@ def estimator_classes() -> dict[str, type]:
 # -- save ---------------------------------------------------------------------
 
 
-def save(estimator, file) -> None:
+def save(estimator: BaseEstimator, file: str | os.PathLike | BinaryIO) -> None:
     """Write a fitted (or unfitted) estimator to a safe model file.
 
     Parameters
@@ -239,7 +241,9 @@ def _input_shape(module: nn.Module) -> tuple:
 # -- load ---------------------------------------------------------------------
 
 
-def load(file, *, device=None):
+def load(
+    file: str | os.PathLike | BinaryIO, *, device: str | torch.device | None = None
+) -> BaseEstimator:
     """Read an estimator written by :func:`save`; no code in the file runs.
 
     Parameters

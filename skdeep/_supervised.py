@@ -6,8 +6,10 @@ subclasses one of them and adds ``_build_module`` and its own parameters.
 """
 
 from numbers import Real
+from typing import Self
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.special import expit, log_expit, log_softmax, softmax
 from sklearn.base import (
     ClassifierMixin,
@@ -29,7 +31,9 @@ class _SupervisedNet(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNet)
     """fit / partial_fit and sample weights, shared by both halves."""
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(
+        self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> Self:
         """Train the network on (X, y).
 
         Parameters
@@ -49,7 +53,7 @@ class _SupervisedNet(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNet)
         """
         return self._fit(X, y, sample_weight, incremental=False)
 
-    def transform(self, X) -> np.ndarray:
+    def transform(self, X: ArrayLike) -> np.ndarray:
         """Activations of the last hidden layer: the features the net learned.
 
         Parameters
@@ -118,7 +122,13 @@ class NetClassifier(ClassifierMixin, _SupervisedNet):
         return not self._multilabel
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y, classes=None, sample_weight=None):
+    def partial_fit(
+        self,
+        X: ArrayLike,
+        y: ArrayLike,
+        classes: ArrayLike | None = None,
+        sample_weight: ArrayLike | None = None,
+    ) -> Self:
         """Train one epoch over (X, y), continuing from the current state.
 
         Parameters
@@ -236,7 +246,7 @@ class NetClassifier(ClassifierMixin, _SupervisedNet):
     def _score_name(self) -> str:
         return "subset_accuracy" if self._multilabel else "accuracy"
 
-    def predict(self, X) -> np.ndarray:
+    def predict(self, X: ArrayLike) -> np.ndarray:
         """Predict class labels (a label indicator matrix when multilabel).
 
         Parameters
@@ -254,7 +264,7 @@ class NetClassifier(ClassifierMixin, _SupervisedNet):
             return (output > 0).numpy().astype(np.int64)
         return self.classes_[output.argmax(dim=1).numpy()]
 
-    def predict_proba(self, X) -> np.ndarray:
+    def predict_proba(self, X: ArrayLike) -> np.ndarray:
         """Class probabilities: softmax of the logits (sigmoid per label).
 
         Parameters
@@ -271,7 +281,7 @@ class NetClassifier(ClassifierMixin, _SupervisedNet):
         logits = self._forward(X).numpy().astype(np.float64)
         return expit(logits) if self._multilabel else softmax(logits, axis=1)
 
-    def predict_log_proba(self, X) -> np.ndarray:
+    def predict_log_proba(self, X: ArrayLike) -> np.ndarray:
         """Logarithm of :meth:`predict_proba`, computed stably.
 
         Parameters
@@ -304,7 +314,9 @@ class NetRegressor(RegressorMixin, _SupervisedNet):
     _stratify = False
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y, sample_weight=None):
+    def partial_fit(
+        self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> Self:
         """Train one epoch over (X, y), continuing from the current state.
 
         Parameters
@@ -340,7 +352,7 @@ class NetRegressor(RegressorMixin, _SupervisedNet):
     def _score_name(self) -> str:
         return "r2"
 
-    def predict(self, X) -> np.ndarray:
+    def predict(self, X: ArrayLike) -> np.ndarray:
         """Predict target values.
 
         Parameters

@@ -16,9 +16,12 @@ ending at it, would read other rows; scikit-learn's order and subset checks
 depends on that row alone.
 """
 
+from collections.abc import Sequence
 from numbers import Integral
+from typing import Self
 
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -44,7 +47,14 @@ def _lag_names(n_steps: int, n_features: int) -> list[str]:
     ]
 
 
-def make_windows(series, window, *, horizon=1, target=None, flatten=True):
+def make_windows(
+    series: ArrayLike,
+    window: int,
+    *,
+    horizon: int = 1,
+    target: int | Sequence[int] | None = None,
+    flatten: bool = True,
+) -> tuple[np.ndarray, np.ndarray]:
     """Cut one series into windows of past values and the values to forecast.
 
     Row ``i`` of ``X`` holds the ``window`` steps ``series[i : i + window]``
@@ -275,7 +285,7 @@ class SlidingWindowTransformer(TransformerMixin, BaseEstimator):
         self.n_features = n_features
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    def fit(self, X: ArrayLike, y: None = None) -> Self:
         """Learn the number of steps in each row of ``X``.
 
         Parameters
@@ -310,7 +320,7 @@ class SlidingWindowTransformer(TransformerMixin, BaseEstimator):
         self.window_ = n_steps if self.window is None else self.window
         return self
 
-    def transform(self, X):
+    def transform(self, X: ArrayLike) -> np.ndarray:
         """Keep the last ``window_`` steps of each row.
 
         Parameters
@@ -327,7 +337,9 @@ class SlidingWindowTransformer(TransformerMixin, BaseEstimator):
         X = validate_data(self, X, reset=False, dtype=FLOAT_DTYPES)
         return X[:, self._first_column() :].copy()
 
-    def get_feature_names_out(self, input_features=None):
+    def get_feature_names_out(
+        self, input_features: ArrayLike | None = None
+    ) -> np.ndarray:
         """Names of the kept columns.
 
         Parameters

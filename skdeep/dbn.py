@@ -1,9 +1,11 @@
 """Deep belief networks: ``DBNTransformer``, ``DBNClassifier``, ``DBNRegressor``."""
 
 from numbers import Integral, Real
+from typing import Self
 
 import numpy as np
 import torch
+from numpy.typing import ArrayLike
 from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
@@ -191,7 +193,7 @@ class DBNTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         ]
 
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y=None):
+    def fit(self, X: ArrayLike, y: None = None) -> Self:
         """Train the RBMs greedily, bottom to top.
 
         Parameters
@@ -255,7 +257,7 @@ class DBNTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
             rbms.append(rbm)
         return rbms
 
-    def transform(self, X) -> np.ndarray:
+    def transform(self, X: ArrayLike) -> np.ndarray:
         """Hidden probabilities of the top layer.
 
         Parameters

@@ -1,9 +1,11 @@
 """Restricted Boltzmann machine transformer: ``RBM``."""
 
 from numbers import Integral, Real
+from typing import Self
 
 import numpy as np
 import torch
+from numpy.typing import ArrayLike
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -208,7 +210,7 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchEstimator):
     # -- training -----------------------------------------------------------
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    def fit(self, X: ArrayLike, y: None = None) -> Self:
         """Train the machine on X for ``max_iter`` epochs.
 
         Parameters
@@ -227,7 +229,7 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchEstimator):
         return self._fit(X, incremental=False)
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y=None):
+    def partial_fit(self, X: ArrayLike, y: None = None) -> Self:
         """Train one epoch over X, continuing from the current state.
 
         Parameters
@@ -342,7 +344,7 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchEstimator):
             X = self._visible(X)
         return to_tensor(X, torch.device(self.device_))
 
-    def transform(self, X) -> np.ndarray:
+    def transform(self, X: ArrayLike) -> np.ndarray:
         """Hidden-unit probabilities ``P(h = 1 | v)``: the learned features.
 
         Any finite values are accepted, so rows scaled by a ``MinMaxScaler``
@@ -362,7 +364,7 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchEstimator):
         with torch.inference_mode():
             return self.module_(v).cpu().numpy()
 
-    def inverse_transform(self, X) -> np.ndarray:
+    def inverse_transform(self, X: ArrayLike) -> np.ndarray:
         """Visible means ``E[v | h]`` of hidden values (probabilities or states).
 
         Parameters
@@ -379,7 +381,7 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchEstimator):
         with torch.inference_mode():
             return self._unstandardise(self.module_.visible_mean(h).cpu().numpy())
 
-    def reconstruct(self, X) -> np.ndarray:
+    def reconstruct(self, X: ArrayLike) -> np.ndarray:
         """Mean-field reconstruction ``E[v | P(h | v)]`` of the rows of X.
 
         Parameters
@@ -397,7 +399,7 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchEstimator):
             v = self.module_.visible_mean(self.module_(v))
         return self._unstandardise(v.cpu().numpy())
 
-    def gibbs(self, v) -> np.ndarray:
+    def gibbs(self, v: ArrayLike) -> np.ndarray:
         """One Gibbs sampling step ``v -> h -> v'`` (as ``BernoulliRBM.gibbs``).
 
         Successive calls draw fresh samples; the sequence repeats for a given
@@ -421,7 +423,7 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchEstimator):
                 v = self.module_.gibbs(v)
         return self._unstandardise(v.cpu().numpy())
 
-    def score_samples(self, X) -> np.ndarray:
+    def score_samples(self, X: ArrayLike) -> np.ndarray:
         """Exact pseudo-log-likelihood of each row (Bernoulli units); the
         negative free energy ``-F(v)`` for Gaussian units (see Notes).
 
