@@ -59,9 +59,10 @@ dropout : float or sequence of float, default=0.0
         Without it, training stops when the training loss has not improved
         by ``tol`` for ``n_iter_no_change`` epochs, and the weights of the
         epoch with the lowest training loss are kept. Either way, a network
-        with batch normalisation then recomputes its statistics on all the
+        with batch normalisation then recomputes its statistics on the
         training rows (the running averages of the last mini-batches can be
-        far off on small data).
+        far off on small data); on more than 2,048 rows, on a random 2,048
+        of them.
     validation_fraction : float, default=0.1
         Share of the training data held out when ``early_stopping=True``:
         ``ceil(validation_fraction * n_samples)`` rows, as

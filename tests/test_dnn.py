@@ -456,6 +456,25 @@ def test_batch_norm_statistics_are_those_of_all_training_rows(iris):
     np.testing.assert_allclose(norm.running_var.numpy(), pre.var(0), rtol=0.05)
 
 
+def test_batch_norm_statistics_of_large_data_come_from_a_sample(monkeypatch):
+    from skdeep import _net
+
+    monkeypatch.setattr(_net, "RECALIBRATION_ROWS", 100)
+    rng = np.random.RandomState(0)
+    X = np.vstack([rng.randn(1000, 3), rng.randn(1000, 3) + 4])
+    y = np.repeat([0, 1], 1000)
+    clf = DNNClassifier((4,), batch_norm=True, batch_size=50, max_iter=2)
+    clf.set_params(random_state=0).fit(X, y)
+    linear, norm = clf.module_.features[0], clf.module_.features[1]
+    with torch.no_grad():
+        pre = linear(torch.as_tensor(X)).numpy()
+    # Close to the whole set's statistics (the rows are drawn from both
+    # halves, not taken in order), yet not equal to them: 100 rows were used.
+    std = pre.std(0)
+    assert np.all(np.abs(norm.running_mean.numpy() - pre.mean(0)) < 0.3 * std)
+    assert not np.allclose(norm.running_mean.numpy(), pre.mean(0), atol=1e-6)
+
+
 def test_ctrl_c_handler_is_put_back_and_new_data_is_not_divergence(iris):
     X, _ = iris
     before = signal.getsignal(signal.SIGINT)
