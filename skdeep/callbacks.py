@@ -2,10 +2,38 @@
 
 import torch
 from skorch.callbacks import Callback
+from torch import nn
+
+# torch's base class of every convolution (1-3 d, transposed, lazy).
+from torch.nn.modules.conv import _ConvNd
 
 __all__ = ["GradientNormRecorder"]
 
 _SELECTIONS = ("weights", "all")
+
+
+def _layer_weights(module: nn.Module) -> set[str]:
+    """The parameter names of the layer weights of ``module``.
+
+    The ``weight`` of each ``nn.Linear`` and convolution, and the
+    ``weight_*`` matrices of each recurrent layer (``weight_ih_l0``,
+    ``weight_hh_l0``, ...): the layers that transform the signal, not the
+    scales of batch or layer normalisation.
+    """
+    names = set()
+    for prefix, layer in module.named_modules():
+        if isinstance(layer, nn.RNNBase):
+            own = [
+                name
+                for name, _ in layer.named_parameters(recurse=False)
+                if name.startswith("weight_")
+            ]
+        elif isinstance(layer, nn.Linear | _ConvNd):
+            own = ["weight"]
+        else:
+            continue
+        names.update(f"{prefix}.{name}" if prefix else name for name in own)
+    return names
 
 
 class GradientNormRecorder(Callback):
@@ -22,10 +50,13 @@ class GradientNormRecorder(Callback):
     Parameters
     ----------
     parameters : {"weights", "all"}, default="weights"
-        ``"weights"`` records the parameters whose name's last component
-        starts with ``weight``: dense and convolutional weights, recurrent
-        ``weight_ih_l0`` / ``weight_hh_l0``, and also batch-norm scales.
-        ``"all"`` records every parameter that has a gradient (biases too).
+        ``"weights"`` records the weights of the layers that transform the
+        signal, one entry per weight matrix: the ``weight`` of each
+        ``nn.Linear`` and convolution, and a recurrent layer's
+        ``weight_ih_l0`` / ``weight_hh_l0`` (per layer and direction). The
+        scales of batch and layer normalisation are not layer weights and
+        are left out. ``"all"`` records every parameter that has a gradient
+        (biases and normalisation parameters too).
 
     Notes
     -----
@@ -72,8 +103,13 @@ class GradientNormRecorder(Callback):
         self.counts_: dict[str, int] = {}
         self.recorded_ = True  # nothing pending
 
-    def _selected(self, name: str) -> bool:
-        return self.parameters == "all" or name.rsplit(".", 1)[-1].startswith("weight")
+    def on_train_begin(self, net, **kwargs):
+        # The names of the parameters to record, once per fit.
+        module = net.module_
+        if self.parameters == "all":
+            self.selected_ = {name for name, _ in module.named_parameters()}
+        else:
+            self.selected_ = _layer_weights(module)
 
     def on_epoch_begin(self, net, **kwargs):
         self._reset()
@@ -81,10 +117,10 @@ class GradientNormRecorder(Callback):
     def on_grad_computed(self, net, named_parameters, batch=None, **kwargs):
         if not kwargs.get("training", True):
             return
-        sums, counts = self.sums_, self.counts_
+        sums, counts, selected = self.sums_, self.counts_, self.selected_
         with torch.no_grad():
             for name, param in named_parameters:
-                if param.grad is None or not self._selected(name):
+                if param.grad is None or name not in selected:
                     continue
                 norm = torch.linalg.vector_norm(param.grad.detach())
                 # Stays a tensor on the device: summing does not sync.

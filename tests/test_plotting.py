@@ -99,7 +99,13 @@ def relu_net(digits):
         ),
         (
             lambda: CNNClassifier(input_shape=(1, 8, 8), max_iter=2),
-            ["body.0.weight", "body.3.weight", "head.features.0.weight"],
+            [
+                "body.0.weight",
+                "body.3.weight",
+                "head.features.0.weight",
+                "head.features.2.weight",
+                "head.head.weight",
+            ],
         ),
         (
             lambda: RNNClassifier(input_shape=(8, 8), max_iter=2, clip_grad_norm=1.0),
@@ -118,11 +124,35 @@ def test_recorder_one_dict_per_epoch(digits, make, names):
     recorded = est.history_[:, "grad_norms"]
     assert len(recorded) == est.n_iter_ == 2
     for norms in recorded:
-        assert list(norms)[: len(names)] == names  # forward order
-        assert all(name.rsplit(".", 1)[-1].startswith("weight") for name in norms)
+        assert list(norms) == names  # forward order
         values = np.array(list(norms.values()))
         assert np.isfinite(values).all() and (values > 0).all()
         assert all(type(v) is float for v in norms.values())
+
+
+def test_recorder_weights_are_layer_weights_not_norm_scales(digits):
+    est = fit(
+        DNNClassifier(
+            hidden_layer_sizes=(8, 8),
+            batch_norm=True,
+            max_iter=1,
+            callbacks=[GradientNormRecorder()],
+            random_state=0,
+        ),
+        *digits,
+    )
+    batch_norms = [
+        f"{name}.weight"
+        for name, m in est.module_.named_modules()
+        if isinstance(m, torch.nn.BatchNorm1d)
+    ]
+    assert batch_norms == ["features.1.weight", "features.4.weight"]
+    recorded = est.history_[-1, "grad_norms"]
+    assert list(recorded) == ["features.0.weight", "features.3.weight", "head.weight"]
+    everything = fit(
+        est.set_params(callbacks=[GradientNormRecorder("all")]), *digits
+    ).history_[-1, "grad_norms"]
+    assert set(batch_norms) < set(everything)
 
 
 def test_recorder_all_parameters_and_bad_selection(digits):
@@ -454,6 +484,27 @@ def test_grid_search_errors(search):
         )
     with pytest.raises(NotFittedError):
         GridSearchDisplay.from_estimator(GridSearchCV(StandardScaler(), {}), x="a")
+
+
+# the public path ----------------------------------------------------------------
+
+
+def test_displays_live_at_their_public_path():
+    import skdeep.plotting
+
+    displays = [
+        TrainingCurveDisplay,
+        GradientNormDisplay,
+        FilterDisplay,
+        GridSearchDisplay,
+    ]
+    assert sorted(skdeep.plotting.__all__) == sorted(d.__name__ for d in displays)
+    for display in displays:
+        assert display.__module__ == "skdeep.plotting"
+        assert getattr(skdeep.plotting, display.__name__) is display
+    assert repr(FilterDisplay(filters=np.zeros((1, 4)))).startswith(
+        "<skdeep.plotting.FilterDisplay object"
+    )
 
 
 # matplotlib stays optional -----------------------------------------------------
