@@ -1,19 +1,24 @@
 """Data loading and the grid comparison behind the ``skdeep`` command.
 
 :func:`load_data` reads a bundled data set or a CSV file and guesses the
-task; :func:`make_model` builds ``Pipeline(StandardScaler, net)``;
-:func:`run_grid` cross-validates every candidate of :func:`grid` and
-:func:`rank_results`, :func:`format_table` and :func:`write_results` turn the rows,
-laid out as ``GridSearchCV.cv_results_``, into a table or a CSV file.
-A CSV file that is empty, has no rows or has missing values is refused with
-a one-line message. Errors meant for the user raise :class:`CLIError`.
+task; :func:`make_model` builds ``Pipeline(StandardScaler, net)`` for a
+family of :data:`~skdeep._cli_families.FAMILIES`; :func:`run_grid`
+cross-validates every candidate, one after the other or, given a Dask client
+(:func:`dask_client`), spread over the cluster's workers through joblib's
+``"dask"`` backend; :func:`rank_results`, :func:`format_table` and
+:func:`write_results` turn the rows, laid out as ``GridSearchCV.cv_results_``,
+into a table or a CSV file. A CSV file that is empty, has no rows or has
+missing values is refused with a one-line message. Errors meant for the user
+raise :class:`CLIError`.
 """
 
 import argparse
+import contextlib
 import csv
+import logging
 import sys
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -21,20 +26,19 @@ from scipy.stats import rankdata
 from sklearn import datasets
 from sklearn.compose import TransformedTargetRegressor
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import ParameterGrid, cross_validate
+from sklearn.model_selection import cross_validate
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
+from ._cli_families import FAMILIES, show
 from ._files import CLIError, replaced_atomically
-from .dnn import DNNClassifier, DNNRegressor
 
 __all__ = [
     "DATASETS",
-    "DEFAULT_GRID",
     "TASKS",
     "CLIError",
+    "dask_client",
     "format_table",
-    "grid",
     "load_data",
     "make_model",
     "name_list",
@@ -55,25 +59,6 @@ DATASETS: dict[str, tuple[Callable, str]] = {
 }
 
 TASKS = ["auto", "classify", "regress"]
-
-# 3 x 2 x 3 x 2 = 36 candidates x 3 folds x 100 epochs: 1-2 minutes for
-# `skdeep compare` on digits with a 2-core CPU. `skdeep fit` defaults to the
-# first value of each.
-DEFAULT_GRID: dict[str, list] = {
-    "dropout": [0.0, 0.2, 0.5],
-    "activation": ["relu", "tanh"],
-    "optimizer": ["adam", "momentum", "sgd"],
-    "batch_size": ["auto", 32],
-    "hidden_layer_sizes": [(100,)],
-}
-
-
-def show(value) -> str:
-    """A parameter value as typed on the command line: ``64,32``, ``0.5``."""
-    if isinstance(value, tuple):
-        return ",".join(map(str, value))
-    return f"{value:g}" if isinstance(value, float) else str(value)
-
 
 # -- data and models ----------------------------------------------------------
 
@@ -158,64 +143,225 @@ def refuse_missing_values(frame, path: str):
         )
 
 
-def make_model(task: str, **params) -> Pipeline:
+def make_model(task: str, family: str = "dnn", **params) -> Pipeline:
     """``Pipeline(StandardScaler, net)``; a regressor also standardises y.
 
-    The nets train in float32, the fast path, whatever the CSV's precision.
+    ``family`` is a key of :data:`~skdeep._cli_families.FAMILIES`. The nets
+    train in float32, the fast path, whatever the CSV's precision.
     """
     params = {"dtype": "float32", **params}
-    if task == "classify":
-        net = DNNClassifier(**params)
-    else:
-        net = TransformedTargetRegressor(
-            DNNRegressor(**params), transformer=StandardScaler()
-        )
+    net = FAMILIES[family].estimator(task)(**params)
+    if task != "classify":
+        net = TransformedTargetRegressor(net, transformer=StandardScaler())
     return Pipeline([("scale", StandardScaler()), ("net", net)])
 
 
 # -- the grid -------------------------------------------------------------------
 
-
-def grid(args: argparse.Namespace) -> ParameterGrid:
-    """The candidates: every combination of the ``DEFAULT_GRID`` flags' values."""
-    return ParameterGrid({name: getattr(args, name) for name in DEFAULT_GRID})
+# Seconds to wait for a Dask scheduler: an unreachable one fails fast.
+SCHEDULER_TIMEOUT = 5
 
 
-def run_grid(task, X, y, cv, scoring, args) -> list[dict]:
-    """Cross-validate each candidate in turn, under a progress bar."""
+@contextlib.contextmanager
+def dask_client(address: str | None) -> Iterator:
+    """A ``distributed.Client`` of the scheduler at ``address``, closed after.
+
+    ``None`` yields ``None`` (no cluster); ``"local"`` starts a
+    ``LocalCluster`` of worker processes on this machine for the block.
+    """
+    if address is None:
+        yield None
+        return
+    try:
+        from distributed import Client, KilledWorker, LocalCluster
+    except ImportError:
+        raise CLIError(
+            '--scheduler needs Dask\'s distributed package: pip install "skdeep[dask]"'
+        ) from None
+    with contextlib.ExitStack() as stack:
+        if address == "local":
+            target = stack.enter_context(
+                LocalCluster(dashboard_address=None, silence_logs=logging.ERROR)
+            )
+        else:
+            _reach(address)
+            target = address
+        client = stack.enter_context(
+            Client(target, timeout=SCHEDULER_TIMEOUT, set_as_default=False)
+        )
+        try:
+            yield client
+        except KilledWorker as exc:  # a worker died (out of memory, killed)
+            raise CLIError(f"--scheduler {address}: {exc}") from None
+        except ImportError as exc:  # raised on a worker, re-raised here
+            raise CLIError(
+                f"--scheduler {address}: a worker cannot import {exc.name!r}: "
+                "install skdeep (same versions as here) where the workers run"
+            ) from None
+
+
+def _reach(address: str) -> None:
+    """Connect to ``address`` once, or raise :class:`CLIError` naming it.
+
+    A ``Client`` that fails to connect lingers until exit and then reports a
+    traceback while closing; this plain connection fails cleanly instead.
+    """
+    import asyncio
+
+    from distributed.comm import connect
+    from distributed.security import Security
+
+    async def probe():
+        arguments = Security().get_connection_args("client")  # TLS from config
+        comm = await connect(address, timeout=SCHEDULER_TIMEOUT, **arguments)
+        await comm.close()
+
+    try:
+        asyncio.run(probe())
+    except (OSError, ValueError, TypeError) as exc:  # refused, timed out, bad
+        raise CLIError(
+            f"--scheduler {address}: cannot reach a Dask scheduler there ({exc})"
+        ) from None
+
+
+def run_grid(
+    task: str,
+    X,
+    y,
+    cv,
+    scoring: str,
+    args: argparse.Namespace,
+    candidates,
+    fixed: dict,
+    client=None,
+) -> list[dict]:
+    """Cross-validate each candidate of ``candidates`` under a progress bar.
+
+    In turn (each candidate's folds over ``args.n_jobs`` processes), or with
+    a Dask ``client`` as one task per candidate and fold on the cluster's
+    workers. ``fixed`` holds the parameters every candidate shares
+    (``input_shape``). Returns a ``cv_results_`` row per candidate, in the
+    order of ``candidates``.
+    """
     from tqdm import tqdm
 
-    fixed = {"max_iter": args.max_iter, "random_state": args.random_state}
-    results = []
-    bar = tqdm(
-        grid(args),
-        desc="compare",
-        unit="cand",
-        file=sys.stderr,
-        disable=args.quiet,
-        dynamic_ncols=True,
-    )
-    with warnings.catch_warnings():
+    fixed = {
+        "family": args.family,
+        "max_iter": args.max_iter,
+        "random_state": args.random_state,
+        **fixed,
+    }
+    candidates = list(candidates)
+    with (
+        tqdm(
+            total=len(candidates),
+            desc="compare",
+            unit="cand",
+            file=sys.stderr,
+            disable=args.quiet,
+            dynamic_ncols=True,
+        ) as bar,
+        warnings.catch_warnings(),
+    ):
         warnings.simplefilter("ignore", ConvergenceWarning)  # short runs by design
-        for params in bar:
+        if client is not None:
+            models = [make_model(task, **fixed, **params) for params in candidates]
+            return _run_on_dask(
+                client, candidates, models, X, y, cv, scoring, args, bar
+            )
+        results = []
+        for params in candidates:
             model = make_model(task, **fixed, **params)
             results.append(_evaluate(model, X, y, cv, scoring, args.n_jobs, params))
-            best = np.nanmax([r["mean_test_score"] for r in results] + [-np.inf])
-            bar.set_postfix(best=f"{best:.4f}", refresh=False)
+            _advance(bar, results)
     return results
+
+
+def _advance(bar, done: list[dict]) -> None:
+    """One more candidate done: the bar moves and shows the best mean score."""
+    best = np.nanmax([r["mean_test_score"] for r in done] + [-np.inf])
+    bar.set_postfix(best=f"{best:.4f}", refresh=False)
+    bar.update()
+
+
+def _run_on_dask(client, candidates, models, X, y, cv, scoring, args, bar):
+    """Every fold of every model as one task, through joblib's Dask backend.
+
+    The models travel unfitted (a few hundred bytes each); joblib scatters X,
+    y and each fold's indices to the cluster once. Folds come back as they
+    finish; a candidate's row is made when its last fold is in. Returns the
+    rows in the order of ``candidates`` (whose models are ``models``); a
+    fold that fails fails its candidate, as in turn.
+    """
+    import joblib
+
+    folds = list(cv.split(X, y))
+    jobs = (
+        joblib.delayed(_fold_on_worker)(i, k, model, X, y, fold, scoring, args.quiet)
+        for i, model in enumerate(models)
+        for k, fold in enumerate(folds)
+    )
+    scores = [[None] * len(folds) for _ in models]
+    results, done = [None] * len(models), []
+    with joblib.parallel_backend("dask", client=client):
+        parallel = joblib.Parallel(return_as="generator_unordered", batch_size=1)
+        for i, k, outcome in parallel(jobs):
+            scores[i][k] = outcome
+            if all(fold is not None for fold in scores[i]):
+                results[i] = _row(candidates[i], scores[i], len(folds))
+                done.append(results[i])
+                _advance(bar, done)
+    return results
+
+
+def _fold_on_worker(i, k, model, X, y, fold, scoring, quiet) -> tuple:
+    """``(i, k, scores)`` of one fold, or ``(i, k, message)`` if it failed.
+
+    Runs where the worker runs it; the command's warning filters stay in its
+    own process, so they are set again here (a worker's warnings go to its
+    log, which is the terminal for ``--scheduler local``).
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Warning if quiet else ConvergenceWarning)
+        try:
+            # n_jobs=1: else joblib sends the single fold on as a nested task.
+            scores = cross_validate(
+                model, X, y, cv=[fold], scoring=scoring, n_jobs=1, error_score="raise"
+            )
+        except (ValueError, RuntimeError) as exc:  # a diverged or impossible fit
+            return i, k, str(exc)
+    return i, k, scores
 
 
 def _evaluate(model, X, y, cv, scoring, n_jobs, params) -> dict:
     """One candidate's cross-validation as a row of ``cv_results_``."""
-    row = {"params": params}
     try:
         scores = cross_validate(
             model, X, y, cv=cv, scoring=scoring, n_jobs=n_jobs, error_score="raise"
         )
     except (ValueError, RuntimeError) as exc:  # a diverged or impossible fit
-        row["error"] = str(exc)
-        nan = np.full(cv.get_n_splits(), np.nan)
+        return _row(params, [str(exc)], cv.get_n_splits())
+    return _row(params, [scores], cv.get_n_splits())
+
+
+def _row(params: dict, parts: list, n_splits: int) -> dict:
+    """A row of ``cv_results_`` from ``cross_validate`` results of its folds.
+
+    ``parts`` holds the results of all folds at once or of one fold each; a
+    part that is a string is the message of a failed fold, which fails the
+    candidate (nan scores, ``"error"``).
+    """
+    row = {"params": params}
+    failed = [part for part in parts if isinstance(part, str)]
+    if failed:
+        row["error"] = failed[0]
+        nan = np.full(n_splits, np.nan)
         scores = {"fit_time": nan, "score_time": nan, "test_score": nan}
+    else:
+        scores = {
+            key: np.concatenate([part[key] for part in parts])
+            for key in ("fit_time", "score_time", "test_score")
+        }
     for key in ("fit_time", "score_time", "test_score"):
         row[f"mean_{key}"] = float(np.mean(scores[key]))
         row[f"std_{key}"] = float(np.std(scores[key]))

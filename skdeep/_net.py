@@ -699,10 +699,24 @@ def num_threads(step_work: float) -> int:
 
     Never more than ``torch.get_num_threads()``, which already reflects
     ``OMP_NUM_THREADS``, a user's ``torch.set_num_threads`` and the limit
-    joblib gives each ``GridSearchCV(n_jobs=...)`` worker.
+    joblib gives each ``GridSearchCV(n_jobs=...)`` worker; one inside a
+    Dask worker, which runs one task per worker thread (its nanny sets
+    ``OMP_NUM_THREADS=1``, a worker without one does not).
     """
-    available = torch.get_num_threads()
-    return 1 if step_work < SMALL_STEP_WORK else available
+    if step_work < SMALL_STEP_WORK or _in_dask_worker():
+        return 1
+    return torch.get_num_threads()
+
+
+def _in_dask_worker() -> bool:
+    distributed = sys.modules.get("distributed")  # never imported for this
+    if distributed is None:
+        return False
+    try:
+        distributed.get_worker()
+    except ValueError:
+        return False
+    return True
 
 
 @contextlib.contextmanager

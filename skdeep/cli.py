@@ -1,14 +1,15 @@
 """The ``skdeep`` command: compare, fit and apply nets from the shell.
 
 ``skdeep compare`` cross-validates a grid of dropout rates, activations,
-optimizers, batch modes and layer sizes on a bundled data set or a CSV file
-and prints the candidates ranked; ``skdeep fit`` trains one net on a CSV
-file and saves it as a safe model file (``skdeep.save``: plain data and
-safetensors weights, so loading it runs no code); ``skdeep predict`` applies
-a saved net to a CSV file (a pickle or joblib file only with
-``--trust-pickle``). Every model is ``Pipeline(StandardScaler, net)``; a
-regressor also standardises its target. Errors are one line on stderr and a
-non-zero exit.
+optimizers, batch modes, layer sizes and the family's own knobs (``--family``
+dnn, cnn, rnn or dbn) on a bundled data set or a CSV file and prints the
+candidates ranked, in this process or on a Dask cluster (``--scheduler``);
+``skdeep fit`` trains one net on a CSV file and saves it as a safe model file
+(``skdeep.save``: plain data and safetensors weights, so loading it runs no
+code); ``skdeep predict`` applies a saved net to a CSV file (a pickle or
+joblib file only with ``--trust-pickle``). Every model is
+``Pipeline(StandardScaler, net)``; a regressor also standardises its target.
+Errors are one line on stderr and a non-zero exit (2 for a usage error).
 
 Every ``--output`` is checked before any work starts (not an input, not a
 symbolic link, its folder there and writable) and written atomically. When
@@ -19,26 +20,33 @@ would end, so ``set -o pipefail`` scripts see the output was cut short.
 
 import argparse
 import csv
-import difflib
 import os
 import sys
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 from sklearn.metrics import get_scorer_names
-from sklearn.model_selection import KFold, StratifiedKFold
+from sklearn.model_selection import KFold, ParameterGrid, StratifiedKFold
 
 from . import __version__
+from ._cli_families import (
+    add_net_args,
+    checked,
+    default_grids_text,
+    int_at_least,
+    name_in,
+    resolve,
+    show,
+)
 from ._compare import (
     DATASETS,
-    DEFAULT_GRID,
     TASKS,
     CLIError,
+    dask_client,
     format_table,
-    grid,
     load_data,
     make_model,
     name_list,
@@ -46,11 +54,9 @@ from ._compare import (
     read_csv,
     refuse_missing_values,
     run_grid,
-    show,
     write_results,
 )
 from ._files import check_output_file, check_output_folder, replaced_atomically
-from ._registry import ACTIVATIONS, OPTIMIZERS
 
 __all__ = ["build_parser", "main"]
 
@@ -62,33 +68,57 @@ HELP = {
         """examples:
   skdeep compare                     # default grid on the digits data
   skdeep compare --data iris --optimizer sgd adam --dropout 0 0.5
+  skdeep compare --family cnn        # LeNet-5 on the digits as 8x8 images
   skdeep fit --csv train.csv --target label --output model.skdeep
   skdeep predict --model model.skdeep --csv new.csv --output predictions.csv
 """,
     ),
     "compare": (
         "cross-validate a grid of net settings and rank them",
-        """Cross-validate every combination of the grid values for
-Pipeline(StandardScaler, DNN) and print the candidates ranked by mean CV
-score, with a progress bar on stderr. digits, iris, wine and breast_cancer
-are classification; diabetes is regression. Batch sizes: 'auto' is
-min(200, n), 'full' is batch gradient descent, 1 is stochastic.""",
+        f"""Cross-validate every combination of the grid values for
+Pipeline(StandardScaler, net) and print the candidates ranked by mean CV
+score, with a progress bar on stderr. --family picks the net: dnn (an MLP,
+the default), cnn (convolutional), rnn (RNN, LSTM or GRU) or dbn (an MLP
+pretrained as a deep belief net); a flag for another family's knob is an
+error. --input-shape says how a CSV row holds an image or a sequence.
+digits, iris, wine and breast_cancer are classification; diabetes is
+regression. Batch sizes: 'auto' is min(200, n), 'full' is batch gradient
+descent, 1 is stochastic. --scheduler runs each candidate as a task on a
+Dask cluster (pip install "skdeep[dask]").
+
+{default_grids_text()}
+rnn: --activation acts on the dense head only (--hidden), so its default
+grid leaves it out; --dropout acts on the head, or on the recurrent summary
+without one, and between stacked layers (--num-layers 2 or more).""",
         """examples:
   skdeep compare --data wine --activation relu tanh elu --cv 5
   skdeep compare --data diabetes --optimizer adam --batch-size full 32 1
   skdeep compare --csv data.csv --target y --hidden 100 64,32 --output results/
+  skdeep compare --family cnn --architecture lenet5 vgg --dropout 0 0.3
+  skdeep compare --family rnn --cell lstm gru --hidden 32 --dropout 0 0.3 \\
+      --activation relu tanh
+  skdeep compare --family cnn --csv images.csv --target label --input-shape 1x28x28
+  skdeep compare --family dbn --pretrain true false --pretrain-max-iter 5 20
+  skdeep compare --scheduler tcp://10.0.0.5:8786   # on a running Dask cluster
+  skdeep compare --scheduler local                 # a Dask cluster on this machine
 """,
     ),
     "fit": (
         "train one net on a CSV file and save it",
-        """Train Pipeline(StandardScaler, DNN) on a CSV file, print its training
+        """Train Pipeline(StandardScaler, net) on a CSV file, print its training
 score and save it as a skdeep model file (skdeep.save: parameters as JSON,
 weights as safetensors; loading it runs no code). A regressor also
-standardises its target.""",
+standardises its target. --family picks the net as in 'skdeep compare';
+each knob takes one value, by default the first of the family's default
+grid (see 'skdeep compare --help'), else the estimator's own default.""",
         """examples:
   skdeep fit --csv train.csv --target label --output model.skdeep
   skdeep fit --csv houses.csv --target price --task regress --hidden 64,32 \\
       --dropout 0.1 --max-iter 500 --output price.skdeep
+  skdeep fit --family cnn --csv images.csv --target label --input-shape 1,28,28 \\
+      --architecture resnet --output images.skdeep
+  skdeep fit --family rnn --csv series.csv --target next --input-shape 24,3 \\
+      --cell gru --output series.skdeep
 """,
     ),
     "predict": (
@@ -118,73 +148,11 @@ class _Parser(argparse.ArgumentParser):
 
 # -- argument types -----------------------------------------------------------
 
-
-def _name_in(names: Sequence[str], what: str, valid: str = "") -> Callable:
-    """An argparse type accepting one of ``names``; errors list them."""
-    valid = valid or f"valid: {', '.join(sorted(names))}"
-
-    def parse(value: str) -> str:
-        if value in names:
-            return value
-        close = difflib.get_close_matches(value, names, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise argparse.ArgumentTypeError(f"unknown {what} {value!r}{hint}; {valid}")
-
-    return parse
-
-
-def _checked(convert: Callable, valid: Callable, expected: str) -> Callable:
-    """An argparse type: ``convert`` the text, then require ``valid`` of it."""
-
-    def parse(value: str):
-        try:
-            result = convert(value)
-        except ValueError:
-            result = None
-        if result is None or not valid(result):
-            raise argparse.ArgumentTypeError(f"expected {expected}, got {value!r}")
-        return result
-
-    return parse
-
-
-_dropout = _checked(float, lambda r: 0 <= r < 1, "a dropout rate in [0, 1)")
-_batch_size = _checked(
-    lambda v: v if v in ("auto", "full") else int(v),
-    lambda b: isinstance(b, str) or b >= 1,
-    "'auto', 'full' or a positive integer",
-)
-_hidden = _checked(
-    lambda v: tuple(int(size) for size in v.split(",")),
-    lambda sizes: min(sizes) >= 1,
-    "positive layer sizes such as 100 or 64,32",
-)
-
-
-def _int_at_least(low: int) -> Callable:
-    return _checked(int, lambda n: n >= low, f"an integer >= {low}")
-
-
 # joblib's rule: 1, 2, ... processes; -1 every CPU, -2 all but one, ...
-_n_jobs = _checked(int, lambda n: n != 0, "a non-zero integer (-1: every CPU)")
-
-
-# -- the parser -------------------------------------------------------------
-
-_activation = _name_in(list(ACTIVATIONS), "activation")
-_optimizer = _name_in(list(OPTIMIZERS), "optimizer")
-_dataset = _name_in(list(DATASETS), "data set")
-_scorer = _name_in(get_scorer_names(), "scoring", "see sklearn's get_scorer_names()")
-_folds, _epochs = _int_at_least(2), _int_at_least(1)
-
-# The net's flags: (flag, parameter, type, metavar, help).
-NET_FLAGS = [
-    ("--dropout", "dropout", _dropout, "RATE", "dropout rate in [0, 1)"),
-    ("--activation", "activation", _activation, "NAME", ", ".join(ACTIVATIONS)),
-    ("--optimizer", "optimizer", _optimizer, "NAME", ", ".join(OPTIMIZERS)),
-    ("--batch-size", "batch_size", _batch_size, "B", "auto, full or a number"),
-    ("--hidden", "hidden_layer_sizes", _hidden, "SIZES", "layer sizes: 100 or 64,32"),
-]
+_n_jobs = checked(int, lambda n: n != 0, "a non-zero integer (-1: every CPU)")
+_dataset = name_in(list(DATASETS), "data set")
+_scorer = name_in(get_scorer_names(), "scoring", "see sklearn's get_scorer_names()")
+_folds, _epochs = int_at_least(2), int_at_least(1)
 
 
 class _Format(argparse.RawDescriptionHelpFormatter):
@@ -231,11 +199,17 @@ def _texts(command: str) -> dict:
 
 def _add_compare(parser: argparse.ArgumentParser):
     _add_data_args(parser, bundled=True)
-    _add_net_args(parser.add_argument_group("grid (one or more values each)"), True)
+    add_net_args(parser, grid=True)
     add = parser.add_argument
     add("--cv", type=_folds, default=3, metavar="K", help="number of CV folds")
     add("--max-iter", type=_epochs, default=100, metavar="N", help="epochs per fit")
     add("--n-jobs", type=_n_jobs, metavar="N", help="processes for the folds")
+    add(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run the candidates on the Dask scheduler at ADDRESS, such as "
+        "tcp://host:8786, or 'local': a Dask cluster on this machine",
+    )
     add("--scoring", type=_scorer, metavar="NAME", help="default: accuracy or r2")
     add("--random-state", type=int, default=0, metavar="SEED", help="seed")
     add("--output", metavar="DIR", help="write DIR/cv_results.csv")
@@ -246,7 +220,7 @@ def _add_fit(parser: argparse.ArgumentParser):
     _add_data_args(parser, bundled=False)
     add = parser.add_argument
     add("--output", required=True, metavar="MODEL.skdeep", help="save it here")
-    _add_net_args(parser.add_argument_group("network"), False)
+    add_net_args(parser, grid=False)
     add("--max-iter", type=_epochs, default=200, metavar="N", help="epochs")
     add("--random-state", type=int, default=0, metavar="SEED", help="seed")
 
@@ -274,20 +248,6 @@ def _add_data_args(parser: argparse.ArgumentParser, bundled: bool):
     add("--task", choices=TASKS, default="auto", help="for --csv")
 
 
-def _add_net_args(group, grid: bool):
-    for flag, dest, parse, metavar, about in NET_FLAGS:
-        default = DEFAULT_GRID[dest] if grid else DEFAULT_GRID[dest][0]
-        group.add_argument(
-            flag,
-            dest=dest,
-            type=parse,
-            default=default,
-            nargs="+" if grid else None,
-            metavar=metavar,
-            help=about,
-        )
-
-
 # -- compare ----------------------------------------------------------------
 
 
@@ -295,18 +255,34 @@ def compare(args: argparse.Namespace) -> int:
     """Cross-validate the grid, print the ranked table, optionally save CSV."""
     if args.output:
         check_output_folder(args.output, "cv_results.csv", {"--csv": args.csv})
+    if args.scheduler is not None and args.n_jobs is not None:
+        raise CLIError(
+            "give --n-jobs or --scheduler, not both: with --scheduler the "
+            "Dask cluster's workers run the candidates",
+            code=2,
+        )
     X, y, task, name = load_data(args)
+    values, fixed = resolve(args, X.shape[1], _bundled(args))
+    candidates = ParameterGrid(values)
     folds = StratifiedKFold if task == "classify" else KFold
     cv = folds(args.cv, shuffle=True, random_state=args.random_state)
     scoring = args.scoring or ("accuracy" if task == "classify" else "r2")
     if not args.quiet:
         print(
             f"{name}: {X.shape[0]} samples x {X.shape[1]} features ({task}); "
-            f"{len(grid(args))} candidates x {args.cv} folds, max_iter="
-            f"{args.max_iter}, scoring={scoring}",
+            f"{_family_note(args.family, fixed)}{len(candidates)} candidates x "
+            f"{args.cv} folds, max_iter={args.max_iter}, scoring={scoring}",
             file=sys.stderr,
         )
-    results = run_grid(task, X, y, cv, scoring, args)
+    with dask_client(args.scheduler) as client:
+        if client is not None and not args.quiet:
+            threads = sum(client.nthreads().values())
+            print(
+                f"on the Dask scheduler {client.scheduler.address}: "
+                f"{len(client.nthreads())} workers, {threads} threads",
+                file=sys.stderr,
+            )
+        results = run_grid(task, X, y, cv, scoring, args, candidates, fixed, client)
     failed = [r["error"] for r in results if "error" in r]
     if len(failed) == len(results):
         raise CLIError(f"every candidate failed; the first: {failed[0]}")
@@ -323,6 +299,19 @@ def compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bundled(args: argparse.Namespace) -> str | None:
+    """The bundled data set's name, or ``None`` for a CSV file."""
+    return None if args.csv is not None else getattr(args, "data", None) or "digits"
+
+
+def _family_note(family: str, fixed: dict) -> str:
+    """``"cnn, input_shape=1,8,8; "`` for the header; nothing for a plain DNN."""
+    if family == "dnn":
+        return ""
+    shape = fixed.get("input_shape")
+    return f"{family}{'' if shape is None else f', input_shape={show(shape)}'}; "
+
+
 # -- fit and predict ------------------------------------------------------------
 
 
@@ -330,9 +319,14 @@ def fit(args: argparse.Namespace) -> int:
     """Train one model on the CSV file, print its training score, save it."""
     check_output_file(args.output, {"--csv": args.csv})
     X, y, task, name = load_data(args)
-    params = {k: getattr(args, k) for k in DEFAULT_GRID}
+    values, fixed = resolve(args, X.shape[1], None)
     model = make_model(
-        task, max_iter=args.max_iter, random_state=args.random_state, **params
+        task,
+        family=args.family,
+        max_iter=args.max_iter,
+        random_state=args.random_state,
+        **fixed,
+        **{param: given[0] for param, given in values.items()},
     )
     start = time.perf_counter()
     model.fit(X, y)

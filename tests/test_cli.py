@@ -12,11 +12,13 @@ from pathlib import Path
 import joblib
 import numpy as np
 import pytest
+from sklearn.datasets import load_digits
 from sklearn.dummy import DummyClassifier
 from sklearn.pipeline import make_pipeline
 
 import skdeep
 from skdeep import _compare, cli
+from skdeep._cli_families import FAMILIES, resolve
 from skdeep._persist import load, save
 from skdeep.cli import build_parser, main
 
@@ -271,6 +273,207 @@ def test_fit_regression(capsys, data_csv, tmp_path):
     )
     assert code == 0
     assert "DNNRegressor" in out and "training R^2" in out
+
+
+# -- families -------------------------------------------------------------------
+
+
+@pytest.fixture
+def digits_csv(tmp_path) -> Path:
+    """90 digits of three classes: 64 pixel columns and a label."""
+    X, y = load_digits(n_class=3, return_X_y=True)
+    frame = pd.DataFrame(X[:90], columns=[f"p{i}" for i in range(64)])
+    frame["label"] = y[:90]
+    path = tmp_path / "digits.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def column(out: str, name: str) -> list[str]:
+    """A parameter's column of ``skdeep compare``'s table."""
+    names = out.splitlines()[0].split()[7:]  # after "rank mean x std fit time (s)"
+    return [row[4 + names.index(name)] for row in table_rows(out)]
+
+
+# family -> (its flags, the knob they vary, its values, the header's note)
+FAMILY_RUNS = {
+    "cnn": (
+        ["--architecture", "lenet5", "4,8", "--input-shape", "1x8x8"],
+        "architecture",
+        {"lenet5", "4,8"},
+        "cnn, input_shape=1,8,8; 2 candidates",
+    ),
+    "rnn": (
+        ["--cell", "lstm", "gru", "--hidden-size", "8", "--input-shape", "8,8"],
+        "cell",
+        {"lstm", "gru"},
+        "rnn, input_shape=8,8; 2 candidates",
+    ),
+    "dbn": (
+        ["--pretrain", "true", "false", "--pretrain-max-iter", "1", "--hidden", "16"],
+        "pretrain",
+        {"true", "false"},
+        "dbn; 2 candidates",
+    ),
+}
+
+
+@pytest.mark.parametrize("family", FAMILY_RUNS)
+def test_compare_each_family_on_a_csv(capsys, digits_csv, tmp_path, family):
+    flags, knob, values, note = FAMILY_RUNS[family]
+    code, out, err = run(
+        capsys,
+        "compare",
+        "--family",
+        family,
+        "--csv",
+        digits_csv,
+        "--target",
+        "label",
+        *flags,
+        "--dropout",
+        "0",
+        *FAST,
+        "--output",
+        tmp_path / "res",
+    )
+    assert code == 0
+    assert f"digits.csv: 90 samples x 64 features (classify); {note}" in err
+    assert set(column(out, knob)) == values
+    with open(tmp_path / "res" / "cv_results.csv", newline="") as handle:
+        assert {row[f"param_{knob}"] for row in csv.DictReader(handle)} == values
+
+
+def test_cnn_reads_the_bundled_digits_as_images(capsys):
+    code, out, err = run(capsys, "compare", "--family", "cnn", "--dropout", "0", *FAST)
+    assert code == 0
+    assert (
+        "digits: 1797 samples x 64 features (classify); cnn, input_shape=1,8,8" in err
+    )
+    assert column(out, "architecture") == ["lenet5"]
+
+
+def test_rnn_regression_reads_rows_as_univariate_sequences(capsys):
+    code, out, err = run(
+        capsys, "compare", "--family", "rnn", "--data", "diabetes", "--cell", "gru",
+        "--hidden-size", "4", "--dropout", "0", *FAST,
+    )  # fmt: skip
+    assert code == 0
+    assert "(regress); rnn; 1 candidates" in err and "mean r2" in out
+
+
+@pytest.mark.parametrize(
+    "family, shape", [("dnn", None), ("cnn", (1, 8, 8)), ("rnn", (8, 8)), ("dbn", None)]
+)
+def test_default_grids_and_digits_shapes(family, shape):
+    args = build_parser().parse_args(["compare", "--family", family])
+    grid, fixed = resolve(args, 64, "digits")
+    assert grid == FAMILIES[family].grid
+    assert fixed == ({} if shape is None else {"input_shape": shape})
+    assert resolve(args, 64, None)[1] == {}  # a CSV file's rows: no guess
+
+
+def test_the_default_run_is_the_original_grid():
+    args = build_parser().parse_args(["compare"])
+    assert args.family == "dnn"
+    assert resolve(args, 64, "digits") == (
+        {
+            "dropout": [0.0, 0.2, 0.5],
+            "activation": ["relu", "tanh"],
+            "optimizer": ["adam", "momentum", "sgd"],
+            "batch_size": ["auto", 32],
+            "hidden_layer_sizes": [(100,)],
+        },
+        {},
+    )
+
+
+def test_given_flags_replace_the_family_defaults():
+    args = build_parser().parse_args(
+        ["compare", "--family", "rnn", "--cell", "gru", "--bidirectional", "true"]
+    )
+    grid, _ = resolve(args, 64, "digits")
+    assert grid == {**FAMILIES["rnn"].grid, "cell": ["gru"], "bidirectional": [True]}
+
+
+FIT_FAMILIES = {
+    "cnn": (["--input-shape", "1,8,8", "--architecture", "4,8"], "CNNClassifier"),
+    "rnn": (["--input-shape", "8x8", "--cell", "gru", "--hidden-size", "8"], "RNN"),
+    "dbn": (["--hidden", "16", "--pretrain-max-iter", "1"], "DBNClassifier"),
+}
+
+
+@pytest.mark.parametrize("family", FIT_FAMILIES)
+def test_fit_then_predict_each_family(capsys, digits_csv, tmp_path, family):
+    flags, name = FIT_FAMILIES[family]
+    model_path = tmp_path / "model.skdeep"
+    fit = ["fit", "--family", family, "--csv", digits_csv, "--target", "label"]
+    code, out, _ = run(capsys, *fit, *flags, "--max-iter", "2", "--output", model_path)
+    assert code == 0 and out.startswith(f"{name}")
+    model = load(model_path)
+    assert type(model[-1]) is FAMILIES[family].classifier
+    frame = pd.read_csv(digits_csv)
+    expected = [str(label) for label in model.predict(frame.drop(columns="label"))]
+    code, out, _ = run(capsys, "predict", "--model", model_path, "--csv", digits_csv)
+    assert code == 0
+    assert out.splitlines()[1:] == expected
+
+
+FAMILY_ERRORS = [
+    (
+        ["compare", "--family", "cnn", "--cell", "lstm"],
+        "--cell does not apply to --family cnn (CNNClassifier has no cell); "
+        "it is for --family rnn",
+    ),
+    (["compare", "--pretrain", "true"], "--pretrain does not apply to --family dnn"),
+    (
+        ["compare", "--family", "dbn", "--input-shape", "8,8"],
+        "--input-shape does not apply to --family dbn (DBNClassifier has no "
+        "input_shape); it is for --family cnn or --family rnn",
+    ),
+    (
+        "fit --csv {csv} --target label --output m.skdeep --family rnn "
+        "--architecture vgg".split(),
+        "--architecture does not apply to --family rnn",
+    ),
+    (
+        ["compare", "--family", "cnn", "--input-shape", "1,8,9"],
+        "--input-shape 1,8,9 holds 72 values per row, but the data has 64 "
+        "feature columns",
+    ),
+    (
+        ["compare", "--family", "rnn", "--input-shape", "1,8,8"],
+        "--input-shape 1,8,8: --family rnn reads a row as (T, F)",
+    ),
+    (["compare", "--input-shape", "8x0"], "argument --input-shape: expected 2 or 3"),
+    (["compare", "--family", "rnn", "--bidirectional", "yes!"], "true or false"),
+    (["compare", "--architecture", "lenet"], "argument --architecture: expected"),
+    (["compare", "--cell", "lstn"], "unknown cell 'lstn' (did you mean 'lstm'?)"),
+    (["compare", "--family", "mlp"], "argument --family: invalid choice: 'mlp'"),
+    (
+        ["compare", "--n-jobs", "2", "--scheduler", "tcp://127.0.0.1:8786"],
+        "give --n-jobs or --scheduler, not both",
+    ),
+]
+
+
+@pytest.mark.parametrize("argv, message", FAMILY_ERRORS)
+def test_family_usage_errors_exit_2(capsys, data_csv, no_training, argv, message):
+    code, out, err = run(capsys, *[a.format(csv=data_csv) for a in argv])
+    assert code == 2 and out == ""
+    assert err.startswith("skdeep: error: ") and err.count("\n") == 1
+    assert message in err
+
+
+def test_scheduler_without_dask_says_what_to_install(capsys, monkeypatch, no_training):
+    monkeypatch.setitem(sys.modules, "distributed", None)  # as if not installed
+    argv = ["compare", "--data", "iris", "--scheduler", "tcp://127.0.0.1:8786"]
+    code, out, err = run(capsys, *argv, "--quiet")
+    assert code == 1 and out == ""
+    assert err == (
+        "skdeep: error: --scheduler needs Dask's distributed package: "
+        'pip install "skdeep[dask]"\n'
+    )
 
 
 # -- errors -------------------------------------------------------------------
