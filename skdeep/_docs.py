@@ -11,7 +11,11 @@ MLP_PARAMS = f"""\
 hidden_layer_sizes : tuple of int, default=(100,)
         Width of each hidden layer; ``()`` gives a linear (perceptron) model.
     activation : str or type of torch.nn.Module, default="relu"
-        Hidden-layer activation: {ACTIVATION_NAMES}."""
+        Hidden-layer activation: {ACTIVATION_NAMES}. The dense weights are
+        initialised for it, so deep nets start trainable: He initialisation
+        before the rectifiers, LeCun before SELU, Glorot before tanh and
+        sigmoid, zero biases; torch's default for any other class and for
+        the output layer."""
 
 NET_PARAMS = """\
 dropout : float or sequence of float, default=0.0
@@ -137,7 +141,7 @@ hidden_layer_sizes : tuple of int, default=(256, 128)
 NET_ATTRIBUTES = """\
 n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when X had string column names.
     n_outputs_ : int
         Width of the network's output layer.

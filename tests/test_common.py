@@ -44,7 +44,8 @@ DEFAULTS = [
 SMALL_NET = dict(hidden_layer_sizes=(16,), max_iter=50, learning_rate=0.01)
 VARIANTS = [
     DNNClassifier(**SMALL_NET, optimizer="nesterov", lr_schedule="cosine"),
-    DNNRegressor((16,), max_iter=100, optimizer="rmsprop", lr_schedule="step"),
+    DNNRegressor(**SMALL_NET | dict(max_iter=100), optimizer="rmsprop",
+                 lr_schedule="step"),
     RBM(n_components=8, visible_units="gaussian", cd_steps=2, persistent=False),
     DBNTransformer((8, 4), optimizer="adam", learning_rate=0.01, max_iter=2),
     DBNClassifier(**SMALL_NET, pretrain_max_iter=2, pretrain_batch_size=32),
