@@ -370,6 +370,7 @@ class SkdeepNet(NeuralNet):
             _listens_to(cb, ("on_grad_computed",)) for cb in callbacks
         )
         self.call_best_loss_ = math.inf  # the first epoch of a call sets it
+        self.call_start_loss_ = None
 
     def get_split_datasets(self, X, y=None, **fit_params):
         return X
@@ -389,10 +390,14 @@ class SkdeepNet(NeuralNet):
             self.history.record("lr", self.optimizer_.param_groups[0]["lr"])
         else:
             loss = self._valid_epoch(iterator)
-        # References: this call's lowest loss (a new data set moves it) and
-        # a constant prediction's loss on the training rows (for the first
-        # epoch, which may blow up before any lower loss is seen).
-        best = min(self.call_best_loss_, self.constant_loss_ or math.inf)
+        # References: this call's lowest epoch loss (a new data set moves it)
+        # and, for the first epoch, which may blow up before any lower loss
+        # is seen, where the call started: the loss before its first step
+        # (on the first batch) or a constant prediction's on the training
+        # rows, whichever is higher (a net far off on unscaled X starts high
+        # without diverging).
+        start = max(self.call_start_loss_ or 0.0, self.constant_loss_ or 0.0)
+        best = min(self.call_best_loss_, start or math.inf)
         self._record(prefix + "_loss", loss, lower_is_better=True)
         exploded = training and loss > EXPLOSION * max(best, 1e-3)
         if training:
@@ -433,8 +438,11 @@ class SkdeepNet(NeuralNet):
             sizes = torch.stack(sizes)
         else:
             sizes = torch.tensor(sizes, dtype=stacked.dtype, device=stacked.device)
-        # The only device sync of the epoch.
-        return float(stacked @ sizes / _positive(sizes.sum()))
+        mean = stacked @ sizes / _positive(sizes.sum())
+        if self.call_start_loss_ is None:  # the loss before the call's first step
+            self.call_start_loss_, mean = torch.stack([stacked[0], mean]).tolist()
+            return mean
+        return float(mean)  # the only device sync of the epoch
 
     def _train_batch(self, inputs, y, weight):
         """One optimisation step; returns the detached loss and batch weight."""
