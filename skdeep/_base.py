@@ -423,8 +423,8 @@ class BaseNet(TorchEstimator, ABC):
         "callbacks": [list, None],
     }
 
-    #: The loop clips gradients to this global norm; a family that offers
-    #: clipping (RNN) declares it as a parameter, which overrides this.
+    # The loop clips gradients to this global norm; a family that offers
+    # clipping (RNN) declares it as a parameter, which overrides this.
     clip_grad_norm = None
 
     #: After a fit, recompute the batch-norm statistics on all training rows

@@ -330,7 +330,7 @@ class SlidingWindowTransformer(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        X_new : ndarray of shape (n_samples, window_ * n_features)
+        X_new : ndarray of shape (n_samples, `window_` * n_features)
             The last ``window_`` steps, oldest first, in X's float precision.
         """
         check_is_fitted(self)

@@ -9,7 +9,7 @@ attributes ending in ``_``.
 * :class:`TrainingCurveDisplay`: loss, validation score and learning rate
   per epoch.
 * :class:`GradientNormDisplay`: gradient norms per layer, recorded by
-  :class:`~skdeep.callbacks.GradientNormRecorder`.
+  :class:`~skdeep.GradientNormRecorder`.
 * :class:`FilterDisplay`: input-layer weights as a grid of small images.
 * :class:`GridSearchDisplay`: a search's score against one parameter.
 

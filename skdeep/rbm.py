@@ -119,7 +119,7 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchEstimator):
         the same rows.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when X had string column names.
     device_ : str
         The device the machine was trained on.
