@@ -106,13 +106,17 @@ print(
 # That a hidden layer *can* represent XOR does not mean gradient descent
 # always finds it: from some random starts it ends in a poor local minimum.
 # Over ten seeds, tanh units find a solution every time here; ReLU units do
-# not. A ReLU unit whose input is negative on all four points outputs 0 on
-# them and gets a zero gradient: it is "dead" and never recovers. XOR needs
-# at least two live units (two lines), and most of the ReLU nets that fail
-# are left with a single one (``transform`` gives the hidden activations).
-# The nets that fail warn that they learned nothing; the warnings are
-# silenced here, and the counts below say it.
+# not. A ReLU unit gets no gradient from a point where its input is
+# negative, since it outputs 0 there whatever its weights; one that is
+# negative on all four points is "dead" and never recovers. XOR needs at
+# least two live units (two lines). The ReLU nets that fail here keep two,
+# but their lines are in the wrong places, and nothing pulls them right
+# (``transform`` gives the hidden activations, printed below for the first
+# failed net). The failed nets raise no warning (three points of four
+# right, they beat the constant prediction's ``log 2``), so only the counts
+# below show them.
 
+failed_relu = []
 for activation in ["tanh", "relu"]:
     solved, live = [], []
     for seed in range(10):
@@ -121,11 +125,37 @@ for activation in ["tanh", "relu"]:
             seed_net = gradient_descent_net((4,), activation, seed).fit(X, y_xor)
         solved.append(seed_net.score(X, y_xor) == 1.0)
         live.append(int(np.sum(np.any(seed_net.transform(X) != 0, axis=0))))
+        if activation == "relu" and not solved[-1]:
+            failed_relu.append(seed_net)
     print(f"XOR, 4 {activation} units: solved for {sum(solved)} of 10 seeds")
     if activation == "relu":
         for outcome, keep in [("solved", True), ("failed", False)]:
             counts = [n for n, s in zip(live, solved, strict=True) if s == keep]
             print(f"    live units left in the {outcome} nets: {counts}")
+
+failed = failed_relu[0]
+print("\nthe first failed ReLU net: hidden activations, then P(class 1)")
+for point, hidden, proba, label in zip(
+    X, failed.transform(X), failed.predict_proba(X)[:, 1], y_xor, strict=True
+):
+    print(
+        f"    {point.astype(int)} (class {label}): "
+        + " ".join(f"{h:5.2f}" for h in hidden)
+        + f"  ->  {proba:.2f}"
+    )
+
+# %%
+# In that net, ``(0, 0)`` and ``(0, 1)`` get the same hidden activations,
+# all zero or nearly: the output layer, a linear model on those
+# activations, can only give them the same probability, 0.5, though their
+# classes differ. The two live units fire on the other two points (at
+# ``(0, 1)`` one of them is barely above zero), so ``(0, 0)`` and
+# ``(0, 1)`` pass them almost no gradient, nothing moves a line between
+# those two points, and gradient descent stalls: the loss stops improving
+# after about a hundred epochs, where the solved nets train for some five
+# hundred. It is a true dead end: trained for all 2,000 epochs
+# (``n_iter_no_change=2000``), this net ends at a loss of ``(log 2) / 2 =
+# 0.35``, two points right and two at 0.5.
 
 # %%
 # Decision regions

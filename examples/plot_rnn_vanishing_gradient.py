@@ -15,15 +15,16 @@ and the norm of ``d loss / d x_t`` over the batch is drawn for every step
 on the log scale), to between 1e-23 and 1e-31 at the first step (in float32
 it underflows to exactly 0, so it is computed in float64 here). The gates of
 ``"lstm"`` and ``"gru"`` (with the chrono initialisation of their biases,
-see :class:`~skdeep.modules.RecurrentNet`) pass a few percent of it back to
-the first step.
+see :class:`~skdeep.modules.RecurrentNet`) pass between about 1% and 40%
+of it back to the first step.
 
 Each cell is fitted with 4 seeds for 15 epochs. Without a gradient from
-the first steps, the plain RNN learns the task for some seeds and not
-others (1 of 4 here); LSTM and GRU learn it every time. After training,
-the curves show what each net learned: the nets that solved the task pass
-about as much gradient to the first step as to the last, or more; the
-plain RNNs left at chance still pass between 1e-8 and a few percent of it.
+the first steps, the plain RNN does not learn the task: its test accuracy
+stays between 0.48 and 0.59 over the 4 seeds, near chance (0.5). LSTM and
+GRU learn it every time. After training, the curves show what each net
+learned: the LSTMs and GRUs, which solved the task, pass a tenth or more as
+much gradient to the first step as to the last (the GRUs several times
+more); the plain RNNs, left near chance, pass between 1e-12 and 1e-3 of it.
 The cause is in the left panel: before training is when the dependency has
 to be found.
 """
