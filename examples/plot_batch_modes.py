@@ -90,12 +90,12 @@ for name, net in nets.items():
 # Per epoch (left, both axes log scale), SGD is far ahead: in one pass over
 # the data it takes 1,000 steps where batch gradient descent takes one, and
 # each of its noisy steps still goes downhill on average. Batch gradient
-# descent needs nearly 80 epochs to get where SGD is after one. The noise
-# shows too: the full-batch and mini-batch losses fall smoothly, while
-# SGD's goes up as well as down from one epoch to the next, as single-row
-# gradients push the weights around the way down. (Each point is the mean
-# loss over the epoch's steps, so within a long SGD epoch it lags behind
-# the weights.)
+# descent needs nearly 100 epochs to get where SGD is after one. The noise
+# shows too: the full-batch and mini-batch losses fall (nearly) smoothly,
+# while SGD's goes up as well as down from one epoch to the next, as
+# single-row gradients push the weights around the way down. (Each point is
+# the mean loss over the epoch's steps, so within a long SGD epoch it lags
+# behind the weights.)
 #
 # Per second (right), the order changes. On a net this small the cost of a
 # step hardly depends on how many rows it holds, so an epoch of SGD, 1,000

@@ -105,16 +105,16 @@ print(
 # %%
 # That a hidden layer *can* represent XOR does not mean gradient descent
 # always finds it: from some random starts it ends in a poor local minimum.
-# Over ten seeds, tanh units find a solution every time here; ReLU units do
-# not. A ReLU unit gets no gradient from a point where its input is
+# Over ten seeds, tanh units find a solution 9 times here, ReLU units only
+# 5 times. A ReLU unit gets no gradient from a point where its input is
 # negative, since it outputs 0 there whatever its weights; one that is
 # negative on all four points is "dead" and never recovers. XOR needs at
-# least two live units (two lines). The ReLU nets that fail here keep two,
-# but their lines are in the wrong places, and nothing pulls them right
-# (``transform`` gives the hidden activations, printed below for the first
-# failed net). The failed nets raise no warning (three points of four
-# right, they beat the constant prediction's ``log 2``), so only the counts
-# below show them.
+# least two live units (two lines). The ReLU nets that fail here keep two
+# or three, as many as some of the solved ones, but their lines are in the
+# wrong places, and nothing pulls them right (``transform`` gives the
+# hidden activations, printed below for the first failed ReLU net). The
+# failed nets raise no warning (with some points right, their loss beats
+# the constant prediction's ``log 2``), so only the counts below show them.
 
 failed_relu = []
 for activation in ["tanh", "relu"]:
@@ -149,13 +149,14 @@ for point, hidden, proba, label in zip(
 # all zero or nearly: the output layer, a linear model on those
 # activations, can only give them the same probability, 0.5, though their
 # classes differ. The two live units fire on the other two points (at
-# ``(0, 1)`` one of them is barely above zero), so ``(0, 0)`` and
-# ``(0, 1)`` pass them almost no gradient, nothing moves a line between
-# those two points, and gradient descent stalls: the loss stops improving
-# after about a hundred epochs, where the solved nets train for some five
-# hundred. It is a true dead end: trained for all 2,000 epochs
-# (``n_iter_no_change=2000``), this net ends at a loss of ``(log 2) / 2 =
-# 0.35``, two points right and two at 0.5.
+# ``(0, 1)`` one of them is a few thousandths above zero, which prints as
+# 0.00), so ``(0, 0)`` and ``(0, 1)`` pass them almost no gradient,
+# nothing moves a line between those two points, and gradient descent
+# stalls: the loss stops improving and training ends after fewer than two
+# hundred epochs, where the solved nets train for some five hundred. It is
+# a true dead end: trained for all 2,000 epochs (``n_iter_no_change=2000``),
+# this net ends at a loss of ``(log 2) / 2 = 0.35``, two points right and
+# two at 0.5.
 
 # %%
 # Decision regions
