@@ -252,14 +252,19 @@ def run_grid(
         **fixed,
     }
     candidates = list(candidates)
+    terminal = sys.stderr.isatty()
     with (
         tqdm(
             total=len(candidates),
             desc="compare",
             unit="cand",
-            file=sys.stderr,
+            # A log file gets one plain line per candidate, not redraws.
+            file=sys.stderr if terminal else _Lines(sys.stderr),
             disable=args.quiet,
-            dynamic_ncols=True,
+            dynamic_ncols=terminal,
+            ascii=not terminal,
+            ncols=None if terminal else 100,
+            mininterval=0.1 if terminal else 0,
         ) as bar,
         warnings.catch_warnings(),
     ):
@@ -433,3 +438,18 @@ def write_results(results: list[dict], directory: str) -> Path:
             params = {f"param_{n}": show(row["params"][n]) for n in names}
             writer.writerow({**row, **params})
     return path
+
+
+class _Lines:
+    """A stream for tqdm that turns each redraw into a line of its own."""
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def write(self, text: str) -> None:
+        text = text.replace("\r", "").strip("\n")
+        if text.strip():
+            self.stream.write(text + "\n")
+
+    def flush(self) -> None:
+        self.stream.flush()

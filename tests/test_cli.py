@@ -97,6 +97,9 @@ def test_compare_iris_ranks_candidates_and_writes_cv_results(capsys, tmp_path):
     scores = [float(row[1]) for row in rows]
     assert scores == sorted(scores, reverse=True)
     assert "compare" in err and "2/2" in err  # the progress bar
+    # Not a terminal: one plain line per candidate, no redraws.
+    progress = [line for line in err.splitlines() if line.startswith("compare:")]
+    assert "\r" not in err and len(progress) >= 3
     with open(tmp_path / "res" / "iris" / "cv_results.csv", newline="") as handle:
         results = list(csv.DictReader(handle))
     assert len(results) == 2
