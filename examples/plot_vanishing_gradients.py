@@ -88,30 +88,13 @@ with warnings.catch_warnings():
 # ``history_[:, "grad_norms"]`` holds one dict per epoch, from parameter
 # name to the mean L2 norm of its gradient over the epoch's batches, in the
 # module's order (input layer first, the output layer ``head.weight``
-# last). With ``parameters="weights"`` the recorder also keeps the scales
-# of the batch-norm layers, whose names end in ``weight`` too; only the
-# dense layers' weight matrices are compared here, so they are picked by
-# module type and drawn through the display's constructor.
-
-
-def dense_gradient_norms(net):
-    """Per dense layer (input first), its weight's gradient norm per epoch."""
-    dense = [
-        f"{name}.weight"
-        for name, module in net.module_.named_modules()
-        if isinstance(module, torch.nn.Linear)
-    ]
-    epochs = net.history_[:, "epoch"]
-    per_epoch = net.history_[:, "grad_norms"]
-    return epochs, {name: [norms[name] for norms in per_epoch] for name in dense}
-
+# last). With ``parameters="weights"`` (the default) the recorder keeps the
+# weight matrices of the dense layers only, not the batch-norm scales.
 
 print("gradient norm of each dense layer's weights in the first epoch")
 print("(layers 1-8 hidden, 9 the output):")
-norms = {}
 for name, net in nets.items():
-    epochs, norms[name] = dense_gradient_norms(net)
-    first = np.array([values[0] for values in norms[name].values()])
+    first = np.array(list(net.history_[0, "grad_norms"].values()))
     print(f"{name:>21}: " + " ".join(f"{v:.0e}" for v in first))
     print(
         f"{'':>21}  first hidden layer / last hidden layer: {first[0] / first[-2]:.0e}"
@@ -172,8 +155,8 @@ for activation in (torch.nn.ReLU, torch.nn.Sigmoid):
 
 fig, (ax_norms, ax_loss) = plt.subplots(1, 2, figsize=(12, 4.3), layout="constrained")
 for name, net in nets.items():
-    GradientNormDisplay(epochs=epochs, norms=norms[name]).plot(
-        ax=ax_norms, kind="layers", name=name, epoch=1, color=colors[name]
+    GradientNormDisplay.from_estimator(
+        net, kind="layers", ax=ax_norms, name=name, epoch=1, color=colors[name]
     )
     TrainingCurveDisplay.from_estimator(net, ax=ax_loss, name=name, color=colors[name])
 ax_norms.set_xticks(range(1, depth + 2), [*range(1, depth + 1), "out"], rotation=0)

@@ -182,7 +182,8 @@ Training steps below 1e7 multiply-adds (``batch_size`` times the number
     ``torch.set_num_threads`` and the one-thread limit joblib gives each
     ``GridSearchCV(n_jobs=...)`` worker on a small machine; on a machine
     shared with other work, ``torch.set_num_threads(1)`` keeps them safe
-    too. The thread count can change the last bits of a result: fits repeat
+    too. In a Dask worker running several tasks at once, every step runs on
+    one thread. The thread count can change the last bits of a result: fits repeat
     exactly under the same thread setting."""
 
 

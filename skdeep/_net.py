@@ -45,9 +45,9 @@ _BATCH_EVENTS = ("on_batch_begin", "on_batch_end")
 SMALL_STEP_WORK = 10_000_000
 
 # Training diverged when an epoch's loss exceeds this many times the lowest
-# epoch loss of the same fit call, or a constant prediction's loss on the
-# training rows, whichever is lower (or is not finite): far beyond any noisy
-# epoch, and reached within a few epochs by a real blow-up.
+# epoch loss of the same fit call (in its first epoch: the loss it started
+# from), or is not finite: far beyond any noisy epoch, and reached within a
+# few epochs by a real blow-up.
 EXPLOSION = 1e4
 
 # Batch-norm statistics are recomputed after training on at most this many
@@ -61,7 +61,7 @@ RECALIBRATION_ROWS = 2048
 class DivergedError(ValueError):
     """Training diverged: a monitored loss became NaN or infinite, or the
     training loss exceeded ``EXPLOSION`` times its lowest epoch value in the
-    same fit call or a constant prediction's loss, whichever is lower.
+    same fit call (in the first epoch, the loss the call started from).
 
     Attributes
     ----------
@@ -633,6 +633,10 @@ class EpochLog(PrintLog):
             return text
         return _ANSI.sub("", text)
 
+    def table(self, row):
+        # Per-layer records (a GradientNormRecorder's dict) do not fit a row.
+        return super().table({k: v for k, v in row.items() if not isinstance(v, dict)})
+
     def on_epoch_end(self, net, **kwargs):
         if self.first_iteration_ and self.stage:
             self._sink(self.stage, net.verbose)
@@ -707,24 +711,24 @@ def num_threads(step_work: float) -> int:
 
     Never more than ``torch.get_num_threads()``, which already reflects
     ``OMP_NUM_THREADS``, a user's ``torch.set_num_threads`` and the limit
-    joblib gives each ``GridSearchCV(n_jobs=...)`` worker; one inside a
-    Dask worker, which runs one task per worker thread (its nanny sets
-    ``OMP_NUM_THREADS=1``, a worker without one does not).
+    joblib gives each ``GridSearchCV(n_jobs=...)`` worker; one in a Dask
+    worker that runs several tasks at once (one per worker thread, all in
+    one torch thread pool).
     """
-    if step_work < SMALL_STEP_WORK or _in_dask_worker():
+    if step_work < SMALL_STEP_WORK or _dask_worker_threads() > 1:
         return 1
     return torch.get_num_threads()
 
 
-def _in_dask_worker() -> bool:
+def _dask_worker_threads() -> int:
+    """The task threads of the Dask worker running this code; 0 outside one."""
     distributed = sys.modules.get("distributed")  # never imported for this
     if distributed is None:
-        return False
+        return 0
     try:
-        distributed.get_worker()
+        return int(distributed.get_worker().state.nthreads)
     except ValueError:
-        return False
-    return True
+        return 0
 
 
 @contextlib.contextmanager

@@ -285,7 +285,7 @@ class SlidingWindowTransformer(TransformerMixin, BaseEstimator):
         self.n_features = n_features
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X: ArrayLike, y: None = None) -> Self:
+    def fit(self, X: ArrayLike, y: object = None) -> Self:
         """Learn the number of steps in each row of ``X``.
 
         Parameters

@@ -63,9 +63,9 @@ class GradientNormRecorder(Callback):
     The norms are those the optimizer sees: with ``clip_grad_norm`` set
     (RNN estimators), they are measured after clipping.
 
-    The callback listens to a batch event, so the estimator also sends its
-    other per-batch events and records per-batch losses in the history
-    (which reads each batch's loss from the device): a little slower.
+    Only ``on_grad_computed`` is sent for it, so the cost is one norm
+    kernel per recorded parameter and step, read from the device once per
+    epoch.
 
     Only nets trained by back-propagation send gradients: the contrastive
     divergence of ``RBM`` and ``DBNTransformer`` records nothing, while

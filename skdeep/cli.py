@@ -83,7 +83,7 @@ pretrained as a deep belief net); a flag for another family's knob is an
 error. --input-shape says how a CSV row holds an image or a sequence.
 digits, iris, wine and breast_cancer are classification; diabetes is
 regression. Batch sizes: 'auto' is min(200, n), 'full' is batch gradient
-descent, 1 is stochastic. --scheduler runs each candidate as a task on a
+descent, 1 is stochastic. --scheduler runs each candidate and fold as a task on a
 Dask cluster (pip install "skdeep[dask]").
 
 {default_grids_text()}

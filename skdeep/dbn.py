@@ -193,7 +193,7 @@ class DBNTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         ]
 
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X: ArrayLike, y: None = None) -> Self:
+    def fit(self, X: ArrayLike, y: object = None) -> Self:
         """Train the RBMs greedily, bottom to top.
 
         Parameters
@@ -253,6 +253,8 @@ class DBNTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
                     exc.epoch,
                     "Use a lower learning_rate.",
                 ) from None
+            finally:
+                del rbm._log_stage  # a label for this fit only, not state
             hidden = rbm.transform(hidden)
             rbms.append(rbm)
         return rbms
@@ -322,6 +324,8 @@ class _DBNMixin(_DNNMixin):
                 exc.epoch,
                 "Use a lower pretrain_learning_rate.",
             ) from None
+        finally:
+            del dbn._log_owner  # a label for this fit only, not state
         first = dbn.rbms_[0]
         with torch.no_grad():
             for k, (linear, rbm) in enumerate(

@@ -210,7 +210,7 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchEstimator):
     # -- training -----------------------------------------------------------
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X: ArrayLike, y: None = None) -> Self:
+    def fit(self, X: ArrayLike, y: object = None) -> Self:
         """Train the machine on X for ``max_iter`` epochs.
 
         Parameters
@@ -229,7 +229,7 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchEstimator):
         return self._fit(X, incremental=False)
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X: ArrayLike, y: None = None) -> Self:
+    def partial_fit(self, X: ArrayLike, y: object = None) -> Self:
         """Train one epoch over X, continuing from the current state.
 
         Parameters

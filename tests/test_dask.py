@@ -169,21 +169,32 @@ def test_threads_per_worker_are_respected(client):
         assert max(during) <= THREADS_PER_WORKER and after <= THREADS_PER_WORKER
 
 
-def test_a_worker_without_a_nanny_trains_on_one_thread():
-    # No nanny sets OMP_NUM_THREADS in a threaded worker: skdeep itself
-    # keeps each task to one thread, as the worker runs one task per thread.
-    with (
-        distributed.LocalCluster(
-            n_workers=1,
-            threads_per_worker=1,
-            processes=False,
-            dashboard_address=None,
-            silence_logs=logging.ERROR,
-        ) as cluster,
-        distributed.Client(cluster, set_as_default=False) as client,
-    ):
-        during, _ = client.submit(_fit_reporting_threads, pure=False).result()
-    assert set(during) == {1}
+def _fit_threads_under(threads: int) -> list[int]:
+    torch.set_num_threads(threads)
+    return _fit_reporting_threads()[0]
+
+
+def test_a_worker_without_a_nanny_runs_each_task_on_one_thread():
+    # No nanny sets OMP_NUM_THREADS in an in-process worker: with two task
+    # threads sharing one torch pool, skdeep keeps each task to one thread;
+    # a one-thread worker keeps the threads its user gave torch.
+    before = torch.get_num_threads()
+    try:
+        for task_threads, expected in ((2, {1}), (1, {2})):
+            with (
+                distributed.LocalCluster(
+                    n_workers=1,
+                    threads_per_worker=task_threads,
+                    processes=False,
+                    dashboard_address=None,
+                    silence_logs=logging.ERROR,
+                ) as cluster,
+                distributed.Client(cluster, set_as_default=False) as client,
+            ):
+                during = client.submit(_fit_threads_under, 2, pure=False).result()
+            assert set(during) == expected
+    finally:
+        torch.set_num_threads(before)
 
 
 def _iris_rows(out: str) -> list[list[str]]:

@@ -279,6 +279,16 @@ def test_verbose_prints_epochs(iris, capsys):
     assert "\x1b[" not in out
 
 
+def test_verbose_table_leaves_out_per_layer_records(iris, capsys):
+    from skdeep import GradientNormRecorder
+
+    clf = DNNClassifier(max_iter=2, verbose=1, callbacks=[GradientNormRecorder()])
+    clf.set_params(random_state=0).fit(*iris)
+    out = capsys.readouterr().out
+    assert "train_loss" in out and "grad_norms" not in out and "{" not in out
+    assert len(clf.history_[:, "grad_norms"]) == 2  # recorded all the same
+
+
 def test_verbose_colours_the_best_values_on_a_terminal(iris, monkeypatch):
     class Terminal(io.StringIO):
         def isatty(self):
@@ -460,6 +470,18 @@ def test_batch_norm_statistics_of_large_data_come_from_a_sample(monkeypatch):
     from skdeep import _net
 
     monkeypatch.setattr(_net, "RECALIBRATION_ROWS", 100)
+    rows_seen = []
+    recalibrate = _net.SkdeepNet.recalibrate_batch_norm
+
+    def counting(net, data):
+        norm = net.module_.features[1]
+        hook = norm.register_forward_hook(lambda m, x, out: rows_seen.append(len(out)))
+        try:
+            return recalibrate(net, data)
+        finally:
+            hook.remove()
+
+    monkeypatch.setattr(_net.SkdeepNet, "recalibrate_batch_norm", counting)
     rng = np.random.RandomState(0)
     X = np.vstack([rng.randn(1000, 3), rng.randn(1000, 3) + 4])
     y = np.repeat([0, 1], 1000)
@@ -471,8 +493,27 @@ def test_batch_norm_statistics_of_large_data_come_from_a_sample(monkeypatch):
     # Close to the whole set's statistics (the rows are drawn from both
     # halves, not taken in order), yet not equal to them: 100 rows were used.
     std = pre.std(0)
+    assert sum(rows_seen) == 100  # the recalibration pass saw the sample only
     assert np.all(np.abs(norm.running_mean.numpy() - pre.mean(0)) < 0.3 * std)
     assert not np.allclose(norm.running_mean.numpy(), pre.mean(0), atol=1e-6)
+
+
+def test_a_net_far_off_at_the_start_is_not_a_blow_up():
+    # Unscaled X (around 500): the first loss is far above a constant
+    # prediction's (~1), yet the net then trains, and no divergence is read.
+    rng = np.random.RandomState(0)
+    X = rng.normal(loc=500, size=(100, 2))
+    y = X[:, 0] - 500 + 0.1 * rng.normal(size=100)
+    reg = DNNRegressor((16,), max_iter=30, random_state=0).fit(X, y)
+    assert reg.loss_curve_[0] > 1e4 * reg.net_.constant_loss_
+    assert reg.loss_curve_[-1] < reg.loss_curve_[0]
+
+
+def test_a_first_epoch_blow_up_from_a_normal_start_raises(iris):
+    X, _ = iris
+    reg = DNNRegressor((64,), optimizer="sgd", learning_rate=10.0, batch_size=10)
+    with pytest.raises(ValueError, match="at epoch 1: training diverged"):
+        reg.set_params(random_state=0).fit(X, X[:, 0])
 
 
 def test_ctrl_c_handler_is_put_back_and_new_data_is_not_divergence(iris):

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import weakref
-
 import numpy as np
 
 from ._common import _axes, _epoch_axis, _fitted_model, _line_kwargs
 
-# The twin axes a display added to an axes ({"score": ax, "lr": ax}): found
-# again when a second estimator is drawn on the same axes.
-_TWINS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+# The twin axes a display added to an axes ({"score": ax, "lr": ax}) live on
+# that axes, found again when a second estimator is drawn there. (Not in a
+# weak-keyed table: each twin refers back to its axes, which would keep every
+# figure alive.)
+_TWINS = "_skdeep_twins"
 
 
 def _history_column(history, key: str):
@@ -184,7 +184,7 @@ class TrainingCurveDisplay:
                 label=prefix + "validation loss",
                 **{**kwargs, "linestyle": "--"},
             )
-        twins = _TWINS.setdefault(ax, {})
+        twins = ax.__dict__.setdefault(_TWINS, {})
         if self.valid_score is not None:
             score_ax = twins.get("score") or ax.twinx()
             twins["score"] = score_ax
