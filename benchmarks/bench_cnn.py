@@ -58,7 +58,7 @@ predict <= 1.5x the hand inference function.
 
 Threads: ``--threads 1 2`` runs each table under ``torch.set_num_threads``
 (default: the process setting). skdeep then applies its policy
-(``skdeep._net.num_threads`` with the module's ``cost_per_sample()``); the
+(``skdeep._threads.num_threads`` with the module's ``cost_per_sample()``); the
 hand loops, skorch and sktime train under exactly the number of threads
 skdeep picks for the step.
 
@@ -106,7 +106,7 @@ from sklearn.model_selection import train_test_split
 from torch import nn
 
 from skdeep import CNNClassifier
-from skdeep._net import SMALL_STEP_WORK, num_threads
+from skdeep._threads import SMALL_STEP_WORK, num_threads
 from skdeep.modules import ConvNet
 
 CASES = {

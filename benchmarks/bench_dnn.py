@@ -29,7 +29,7 @@ subprocess per method.
 
 Threads: ``--threads 1 2`` runs the whole table once per
 ``torch.set_num_threads`` setting. skdeep then applies its own policy
-(``skdeep._net.num_threads``: one thread when ``batch_size * n_params <
+(``skdeep._threads.num_threads``: one thread when ``batch_size * n_params <
 SMALL_STEP_WORK``); the hand loops and skorch train under exactly the number
 of threads skdeep ends up using for the step, and MLPClassifier's BLAS is
 limited to it with threadpoolctl. ``--busy`` repeats everything while another
@@ -73,7 +73,7 @@ from threadpoolctl import threadpool_limits
 from torch import nn
 
 from skdeep import DNNClassifier
-from skdeep._net import SMALL_STEP_WORK, num_threads
+from skdeep._threads import SMALL_STEP_WORK, num_threads
 from skdeep.modules import MLP
 
 CASES = {

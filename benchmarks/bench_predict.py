@@ -23,7 +23,7 @@ from _common import latencies, machine_info, markdown_table, median
 from sklearn.utils.validation import check_is_fitted
 
 from skdeep import DNNClassifier
-from skdeep._net import num_threads
+from skdeep._threads import num_threads
 
 MODELS = {
     "64-256-128-10": (64, (256, 128)),

@@ -60,7 +60,7 @@ the median latency of ``predict(X[:1])``, and the peak RSS increase of a
 
 Threads: ``--threads 1 2`` runs each table under ``torch.set_num_threads``
 (default: the process setting). skdeep then applies its policy
-(``skdeep._net.num_threads`` with the module's ``cost_per_sample()``, which
+(``skdeep._threads.num_threads`` with the module's ``cost_per_sample()``, which
 counts ``n_steps`` = the longest sequence); the hand loops, skorch and
 sktime train under exactly the number of threads skdeep picks for the step.
 
@@ -104,7 +104,7 @@ from sklearn.model_selection import train_test_split
 from torch import nn
 
 from skdeep import RNNClassifier
-from skdeep._net import SMALL_STEP_WORK, num_threads
+from skdeep._threads import SMALL_STEP_WORK, num_threads
 from skdeep.modules import RecurrentNet
 
 CASES = {

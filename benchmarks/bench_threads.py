@@ -2,8 +2,8 @@
 
 skdeep trains with one intra-op thread when ``batch_size * n_params`` (the
 "step work", multiply-adds of one forward pass) is below
-``skdeep._net.SMALL_STEP_WORK``, else with ``torch.get_num_threads()``
-threads (``skdeep._net.num_threads``). This script times the step skdeep
+``skdeep._threads.SMALL_STEP_WORK``, else with ``torch.get_num_threads()``
+threads (``skdeep._threads.num_threads``). This script times the step skdeep
 runs (``zero_grad`` / forward / ``CrossEntropyLoss`` / ``backward`` /
 ``Adam(fused=True).step``; ``--adam forloop`` for torch's default CPU
 Adam; with ``--predict`` also a forward pass under ``inference_mode``,
@@ -39,7 +39,7 @@ from _common import (
 )
 from torch import nn
 
-from skdeep._net import SMALL_STEP_WORK
+from skdeep._threads import SMALL_STEP_WORK
 from skdeep.modules import MLP
 
 DEFAULT_WORK = [1e5, 3e5, 1e6, 2e6, 4e6, 1e7, 3e7, 1e8]

@@ -33,15 +33,9 @@ from skorch.callbacks import Callback, EarlyStopping, ProgressBar
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from ._compat import Interval, StrOptions, _check_y
-from ._net import (
-    SkdeepNet,
-    TensorData,
-    TrainingInterrupted,
-    build_net,
-    num_threads,
-    torch_threads,
-)
+from ._net import SkdeepNet, TensorData, TrainingInterrupted, build_net
 from ._registry import ACTIVATIONS, LR_SCHEDULES, OPTIMIZERS, make_lr_schedule
+from ._threads import num_threads, torch_threads
 from .modules import FeatureModule
 
 __all__ = [

@@ -12,17 +12,16 @@ paid for when unused.
 import contextlib
 import copy
 import math
-import re
 import signal
-import sys
 import threading
 from collections.abc import Iterator
 
 import torch
 from skorch import NeuralNet
-from skorch.callbacks import Callback, EpochTimer, PrintLog
+from skorch.callbacks import Callback, EpochTimer
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from ._log import EpochLog
 from ._registry import make_optimizer
 
 __all__ = [
@@ -32,17 +31,9 @@ __all__ = [
     "TensorData",
     "TrainingInterrupted",
     "build_net",
-    "num_threads",
 ]
 
 _BATCH_EVENTS = ("on_batch_begin", "on_batch_end")
-
-# Multiply-adds per training step below which one intra-op thread is used.
-# Measured on a 2-core machine (benchmarks/bench_threads.py): idle, a second
-# thread gains 5-25% below this size (and 35-45% above it); with another
-# process on the other core it costs 1.4-8x at every size. So only steps this
-# big risk it; smaller ones stay immune.
-SMALL_STEP_WORK = 10_000_000
 
 # Training diverged when an epoch's loss exceeds this many times the lowest
 # epoch loss of the same fit call (in its first epoch: the loss it started
@@ -603,46 +594,6 @@ def build_net(net_class, module, criterion, estimator, batch_size):
     return net
 
 
-_ANSI = re.compile(r"\x1b\[[0-9;]*m")
-
-
-class EpochLog(PrintLog):
-    """skorch's per-epoch table, headed by the stage that is training.
-
-    Colours mark the best values only on a terminal: written to a file or a
-    pipe, the table is plain text. A DBN trains several nets in a row, so
-    each table says whose it is (``"DBNClassifier: pretraining layer 1 of
-    2"``, ``"DBNClassifier: fine-tuning"``).
-    """
-
-    def __init__(self, stage: str = "", sink=print):
-        super().__init__(sink=sink)
-        self.stage = stage
-
-    def initialize(self):
-        super().initialize()
-        stream = sys.stdout
-        self.colour_ = self.sink is print and bool(
-            getattr(stream, "isatty", None) and stream.isatty()
-        )
-        return self
-
-    def format_row(self, row, key, color):
-        text = super().format_row(row, key, color)
-        if self.colour_ or not isinstance(text, str):
-            return text
-        return _ANSI.sub("", text)
-
-    def table(self, row):
-        # Per-layer records (a GradientNormRecorder's dict) do not fit a row.
-        return super().table({k: v for k, v in row.items() if not isinstance(v, dict)})
-
-    def on_epoch_end(self, net, **kwargs):
-        if self.first_iteration_ and self.stage:
-            self._sink(self.stage, net.verbose)
-        super().on_epoch_end(net, **kwargs)
-
-
 class _Flag:
     def __init__(self):
         self.value = False
@@ -704,41 +655,3 @@ def _weighted_mean(values, weight):
 def _positive(total: torch.Tensor) -> torch.Tensor:
     """A sum of weights, kept from zero so that 0 / 0 gives 0, not NaN."""
     return total.clamp_min(torch.finfo(total.dtype).tiny)
-
-
-def num_threads(step_work: float) -> int:
-    """Intra-op threads for a training step of ``step_work`` multiply-adds.
-
-    Never more than ``torch.get_num_threads()``, which already reflects
-    ``OMP_NUM_THREADS``, a user's ``torch.set_num_threads`` and the limit
-    joblib gives each ``GridSearchCV(n_jobs=...)`` worker; one in a Dask
-    worker that runs several tasks at once (one per worker thread, all in
-    one torch thread pool).
-    """
-    if step_work < SMALL_STEP_WORK or _dask_worker_threads() > 1:
-        return 1
-    return torch.get_num_threads()
-
-
-def _dask_worker_threads() -> int:
-    """The task threads of the Dask worker running this code; 0 outside one."""
-    distributed = sys.modules.get("distributed")  # never imported for this
-    if distributed is None:
-        return 0
-    try:
-        return int(distributed.get_worker().state.nthreads)
-    except ValueError:
-        return 0
-
-
-@contextlib.contextmanager
-def torch_threads(n: int):
-    """Use ``n`` intra-op threads inside the block, then restore."""
-    before = torch.get_num_threads()
-    if n != before:
-        torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        if n != before:
-            torch.set_num_threads(before)

@@ -21,8 +21,9 @@ from ._base import (
 )
 from ._compat import Interval, StrOptions, _fit_context
 from ._contrastive import MONITOR_ROWS, RBMNet, pseudo_log_likelihood
-from ._net import build_net, num_threads, torch_threads
+from ._net import build_net
 from ._registry import OPTIMIZERS
+from ._threads import num_threads, torch_threads
 from .modules import RBM as RBMModule
 
 __all__ = ["RBM", "visible_units_of"]

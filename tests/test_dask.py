@@ -28,7 +28,7 @@ from skdeep import (
     _compare,
 )
 from skdeep._files import CLIError
-from skdeep._net import SMALL_STEP_WORK
+from skdeep._threads import SMALL_STEP_WORK
 from skdeep.cli import main
 
 distributed = pytest.importorskip("distributed")

@@ -1,0 +1,53 @@
+"""How many intra-op threads a training step uses."""
+
+import contextlib
+import sys
+
+import torch
+
+__all__ = ["SMALL_STEP_WORK", "num_threads", "torch_threads"]
+
+# Multiply-adds per training step below which one intra-op thread is used.
+# Measured on a 2-core machine (benchmarks/bench_threads.py): idle, a second
+# thread gains 5-25% below this size (and 35-45% above it); with another
+# process on the other core it costs 1.4-8x at every size. So only steps this
+# big risk it; smaller ones stay immune.
+SMALL_STEP_WORK = 10_000_000
+
+
+def num_threads(step_work: float) -> int:
+    """Intra-op threads for a training step of ``step_work`` multiply-adds.
+
+    Never more than ``torch.get_num_threads()``, which already reflects
+    ``OMP_NUM_THREADS``, a user's ``torch.set_num_threads`` and the limit
+    joblib gives each ``GridSearchCV(n_jobs=...)`` worker; one in a Dask
+    worker that runs several tasks at once (one per worker thread, all in
+    one torch thread pool).
+    """
+    if step_work < SMALL_STEP_WORK or _dask_worker_threads() > 1:
+        return 1
+    return torch.get_num_threads()
+
+
+def _dask_worker_threads() -> int:
+    """The task threads of the Dask worker running this code; 0 outside one."""
+    distributed = sys.modules.get("distributed")  # never imported for this
+    if distributed is None:
+        return 0
+    try:
+        return int(distributed.get_worker().state.nthreads)
+    except ValueError:
+        return 0
+
+
+@contextlib.contextmanager
+def torch_threads(n: int):
+    """Use ``n`` intra-op threads inside the block, then restore."""
+    before = torch.get_num_threads()
+    if n != before:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        if n != before:
+            torch.set_num_threads(before)
