@@ -32,8 +32,9 @@ use Adam lr=1e-3, no L2 penalty, every epoch run):
   cost time the hand loop does not spend: the fit ends on the weights of
   the epoch with the lowest training loss (a ``state_dict`` copy at every
   improving epoch), and, for nets with batch norm (resnet, fcn), it
-  recomputes the batch-norm statistics over all training rows after the
-  last epoch (one extra forward pass, in chunks of 8192 rows);
+  recomputes the batch-norm statistics over the training rows (at most
+  2,048, drawn at random) after the last epoch (one extra forward pass, in
+  chunks of the training batch size);
 * ``skdeep-bare``: the same estimator with both of those switched off (the
   private class switches ``_keep_best_epoch`` and
   ``_recalibrate_batch_norm`` set on the instance): what they cost;
@@ -535,7 +536,7 @@ def run_memory(case, spec, data, threads, methods, quick):
         f"{threads}); a 1-epoch fit on {min(len(X_train), 4 * spec['batch_size'])}"
         " rows first maps the libraries' kernels and starts thread pools; 'peak "
         "increase' is VmHWM during the real fit minus RSS just before it (skdeep's "
-        "includes its batch-norm recalibration pass, in chunks of 8192 rows)."
+        "includes its batch-norm recalibration pass, in chunks of the batch size)."
     )
     return note, memory_table(results)
 
