@@ -35,7 +35,7 @@ from torch.nn.modules.batchnorm import _BatchNorm
 from ._compat import Interval, StrOptions, _check_y
 from ._net import SkdeepNet, TensorData, TrainingInterrupted, build_net
 from ._registry import ACTIVATIONS, LR_SCHEDULES, OPTIMIZERS, make_lr_schedule
-from ._threads import num_threads, torch_threads
+from ._threads import inference_rows, num_threads, torch_threads
 from .modules import FeatureModule
 
 __all__ = [
@@ -784,10 +784,11 @@ class BaseNet(TorchEstimator, ABC):
         """The module's output (or ``embed``, its features) for X, on the CPU."""
         check_is_fitted(self)
         inputs = self._check_X(X, reset=False)
-        data = self._to_data(inputs, torch.device(self.device_))
-        work = min(len(data), 8192) * self._cost
-        with torch_threads(num_threads(work)):
-            return self.net_.infer(data, features=features).cpu()
+        device = torch.device(self.device_)
+        data = self._to_data(inputs, device)
+        rows = inference_rows(self._cost, device)
+        with torch_threads(num_threads(min(len(data), rows) * self._cost)):
+            return self.net_.infer(data, features=features, chunk_rows=rows).cpu()
 
 
 def _frozen(value):

@@ -5,6 +5,7 @@ import torch
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
+from skdeep import _net
 from skdeep._base import to_tensor
 from skdeep._net import BatchIterator, TensorData
 
@@ -39,3 +40,29 @@ def test_float32_input_is_not_copied():
     readonly = X.copy()
     readonly.setflags(write=False)
     assert to_tensor(readonly, torch.device("cpu")).data_ptr() == readonly.ctypes.data
+
+
+def test_cpu_inference_runs_in_cache_sized_chunks_with_the_same_result(monkeypatch):
+    from skdeep import CNNClassifier, _threads
+
+    cpu, cuda = torch.device("cpu"), torch.device("cuda")
+    assert _threads.inference_rows(7e3, cpu) == 8192  # a small net: one chunk
+    assert _threads.inference_rows(4e7, cpu) == 25  # an FCN on 150 steps
+    assert _threads.inference_rows(1e9, cpu) == 16  # never below 16 rows
+    assert _threads.inference_rows(4e7, cuda) == 8192
+    rng = np.random.RandomState(0)
+    X = rng.randn(100, 1, 40).astype(np.float32)
+    est = CNNClassifier("fcn", max_iter=1, random_state=0).fit(X, np.arange(100) % 2)
+    chunks = []
+    infer = _net.SkdeepNet.infer
+
+    def recording(net, data, **kwargs):
+        chunks.append(kwargs["chunk_rows"])
+        return infer(net, data, **kwargs)
+
+    monkeypatch.setattr(_net.SkdeepNet, "infer", recording)
+    small = est.predict_proba(X)
+    monkeypatch.setattr(_threads, "CPU_INFERENCE_WORK", 1e30)
+    whole = est.predict_proba(X)
+    assert chunks[0] < 100 and chunks[1] == 8192
+    np.testing.assert_allclose(small, whole, rtol=1e-6, atol=1e-7)
