@@ -196,7 +196,7 @@ def test_ctrl_c_in_pretraining_undoes_the_whole_fit(monkeypatch):
 def test_verbose_log_is_plain_text_and_names_each_stage(capsys):
     X = np.random.RandomState(0).rand(40, 6).astype(np.float32)
     y = np.arange(40) % 2
-    DBNClassifier((4, 3), max_iter=2, pretrain_max_iter=2, verbose=1).fit(X, y)
+    clf = DBNClassifier((4, 3), max_iter=2, pretrain_max_iter=2, verbose=1).fit(X, y)
     out = capsys.readouterr().out
     assert "\x1b[" not in out  # captured output is not a terminal: no colours
     stages = [line for line in out.splitlines() if line.startswith("DBNClassifier")]
@@ -206,3 +206,6 @@ def test_verbose_log_is_plain_text_and_names_each_stage(capsys):
         "DBNClassifier: fine-tuning",
     ]
     assert out.count("epoch") == 3
+    # The labels belong to that fit, not to the fitted state.
+    assert not hasattr(clf.dbn_, "_log_owner")
+    assert not any(hasattr(rbm, "_log_stage") for rbm in clf.dbn_.rbms_)
