@@ -18,6 +18,7 @@ import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 
+import numpy as np
 import torch
 
 __all__ = [
@@ -368,3 +369,52 @@ class EstimatorMethod:
 
     def predict(self, X):
         return self.est.predict(X)
+
+
+def compare_methods(
+    build: Callable,
+    methods: Sequence[str],
+    data: tuple,
+    spec: dict,
+    threads: int,
+    repeats: int,
+    cost: float,
+    step_threads: int,
+) -> tuple[str, str, dict, dict]:
+    """Warm up, fit side by side, time predictions: the note and table of a case.
+
+    ``build(name, n_epochs=...)`` makes a method; ``cost`` is the module's
+    multiply-adds per sample and ``step_threads`` the threads training used.
+    Returns the note, the results table, the fitted methods and fit times.
+    """
+    from skdeep._threads import SMALL_STEP_WORK, inference_rows, num_threads
+
+    X_train, X_test, y_train, y_test = data
+    bs = spec["batch_size"]
+    # Warm-up: one epoch of each method on a slice (lazy init, kernel caches).
+    warm = slice(0, min(len(X_train), 512))
+    for name in methods:
+        build(name, 1).fit(X_train[warm], y_train[warm]).predict(X_test[:1])
+
+    times, fitted = fit_side_by_side(build, methods, X_train, y_train, repeats)
+    batch, one_row = time_predictions(
+        fitted,
+        X_test,
+        predict_calls=spec["predict_calls"],
+        latency_calls=spec["latency_calls"],
+    )
+    accuracy = {
+        name: float(np.mean(m.predict(X_test) == y_test)) for name, m in fitted.items()
+    }
+    table = results_table(times, batch, one_row, accuracy)
+    rows = inference_rows(cost, torch.device("cpu"))
+    note = (
+        f"torch.set_num_threads({threads}); step work batch*cost = {bs}*{cost} = "
+        f"{bs * cost:.2e} multiply-adds (SMALL_STEP_WORK = {SMALL_STEP_WORK:.0e}) "
+        f"-> skdeep trains with {step_threads} thread(s), so hand/skorch/sktime "
+        f"train with {step_threads}; skdeep predicts the test set with "
+        f"{num_threads(min(len(X_test), rows) * cost)} and one row with "
+        f"{num_threads(cost)} thread(s), the other methods predict with "
+        f"{threads}. {repeats} repeat(s)."
+    )
+    return note, table, fitted, times

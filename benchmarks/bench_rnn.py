@@ -90,13 +90,11 @@ import numpy as np
 import torch
 from _common import (
     EstimatorMethod,
+    compare_methods,
     fit_peak_rss,
-    fit_side_by_side,
     machine_info,
     memory_table,
-    results_table,
     run_child,
-    time_predictions,
     torch_threads,
 )
 from sklearn.datasets import load_digits
@@ -104,7 +102,7 @@ from sklearn.model_selection import train_test_split
 from torch import nn
 
 from skdeep import RNNClassifier
-from skdeep._threads import SMALL_STEP_WORK, num_threads
+from skdeep._threads import num_threads
 from skdeep.modules import RecurrentNet
 
 CASES = {
@@ -464,7 +462,7 @@ def case_methods(spec, wanted) -> tuple[tuple[str, ...], list[str]]:
 
 def run_table(spec, data, threads, repeats, methods):
     """Time every method side by side under ``torch.set_num_threads(threads)``."""
-    X_train, X_test, y_train, y_test = data
+    X_train, _, y_train, _ = data
     bs, epochs = spec["batch_size"], spec["epochs"]
     torch.set_num_threads(threads)
     cost = make_module(spec, X_train, int(y_train.max()) + 1).cost_per_sample()
@@ -473,30 +471,8 @@ def run_table(spec, data, threads, repeats, methods):
     def build(name, n_epochs=epochs):
         return make_method(name, spec, n_epochs, step_threads)
 
-    # Warm-up: one epoch of each method on a slice (lazy init, kernel caches).
-    warm = slice(0, min(len(X_train), 512))
-    for name in methods:
-        build(name, 1).fit(X_train[warm], y_train[warm]).predict(X_test[:1])
-
-    times, fitted = fit_side_by_side(build, methods, X_train, y_train, repeats)
-    batch, one_row = time_predictions(
-        fitted,
-        X_test,
-        predict_calls=spec["predict_calls"],
-        latency_calls=spec["latency_calls"],
-    )
-    accuracy = {
-        name: float(np.mean(m.predict(X_test) == y_test)) for name, m in fitted.items()
-    }
-    table = results_table(times, batch, one_row, accuracy)
-    note = (
-        f"torch.set_num_threads({threads}); step work batch*cost = {bs}*{cost} = "
-        f"{bs * cost:.2e} multiply-adds (SMALL_STEP_WORK = {SMALL_STEP_WORK:.0e}) "
-        f"-> skdeep trains with {step_threads} thread(s), so hand/skorch/sktime "
-        f"train with {step_threads}; skdeep predicts the test set with "
-        f"{num_threads(min(len(X_test), 8192) * cost)} and one row with "
-        f"{num_threads(cost)} thread(s), the other methods predict with "
-        f"{threads}. {repeats} repeat(s)."
+    note, table, _, _ = compare_methods(
+        build, methods, data, spec, threads, repeats, cost, step_threads
     )
     if "sktime-rnn" in methods:
         note += (
