@@ -23,6 +23,7 @@ from torch.nn.modules.batchnorm import _BatchNorm
 
 from ._log import EpochLog
 from ._registry import make_optimizer
+from ._threads import inference_rows
 
 __all__ = [
     "BatchIterator",
@@ -552,13 +553,20 @@ class SkdeepNet(NeuralNet):
             module.eval()
 
     def infer(
-        self, data: TensorData, *, features: bool = False, chunk_rows: int = 8192
+        self,
+        data: TensorData,
+        *,
+        features: bool = False,
+        chunk_rows: int | None = None,
     ) -> torch.Tensor:
         """The module's output (``embed`` with ``features=True``) for ``data``.
 
-        Runs in evaluation mode, in chunks of rows that bound memory.
+        Runs in evaluation mode, in chunks of rows that bound memory (on a
+        CPU, that fit the caches: :func:`~skdeep._threads.inference_rows`).
         """
         module = self.module_
+        if chunk_rows is None:
+            chunk_rows = inference_rows(module.cost_per_sample(), data.device)
         if module.training:  # eval() walks every submodule: not per call
             module.eval()
         forward = module.embed if features else module
