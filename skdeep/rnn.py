@@ -211,8 +211,8 @@ RNN_SHAPE = """\
 Shape:
         - X: ``(n, T, F)`` sequences, ``(n, T)`` univariate sequences (or
           rows read through ``input_shape``), or a list of ``(T_i, F)``
-          arrays of different lengths (padded and packed, so padding never
-          reaches the result)
+          arrays of different lengths (padded, then packed or masked, so
+          padding never reaches the result)
         - ``transform(X)``: ``(n, n_features_out)``, the summary vector, or
           the head's last hidden layer when it has one
 

@@ -261,3 +261,78 @@ def test_cuda_matches_cpu(summary):
         cpu = net(x, lengths)
         gpu = net.cuda()(x.cuda(), lengths.cuda())
     torch.testing.assert_close(gpu.cpu(), cpu)
+
+
+# -- the masked path: a forward-only float32 LSTM on the CPU ------------------
+
+
+def _force_path(monkeypatch, masks: bool) -> None:
+    monkeypatch.setattr(RecurrentNet, "_masks_padding", lambda self, x: masks)
+
+
+def test_masked_path_chosen_only_where_it_is_faster(monkeypatch):
+    x32 = torch.zeros(2, 3, N_FEATURES)
+    onednn = torch.backends.mkldnn.is_available()
+    assert _net("lstm", dtype=torch.float32)._masks_padding(x32) == onednn
+    assert not _net("lstm", dtype=torch.float64)._masks_padding(x32.double())
+    assert not _net("gru", dtype=torch.float32)._masks_padding(x32)
+    bidirectional = _net("lstm", dtype=torch.float32, bidirectional=True)
+    assert not bidirectional._masks_padding(x32)
+    monkeypatch.setattr(torch.backends.mkldnn, "enabled", False)
+    assert not _net("lstm", dtype=torch.float32)._masks_padding(x32)
+
+
+@pytest.mark.parametrize("cell", list(CELLS))
+@pytest.mark.parametrize("num_layers", [1, 2])
+@pytest.mark.parametrize("fill", [0.0, float("nan"), float("inf")])
+def test_masking_matches_packing(monkeypatch, cell, num_layers, fill):
+    """Float64, where masking runs torch's plain loop: the two paths agree to
+    rounding in every summary, per-step output and parameter gradient, even
+    with garbage in the padding."""
+    x, lengths, _ = _padded_batch(fill=fill)
+    results = {}
+    for masks in (False, True):
+        _force_path(monkeypatch, masks)
+        for summary in SUMMARIES:
+            net = _net(cell, num_layers=num_layers, summary=summary)
+            out = net(x, lengths)
+            out.square().sum().backward()
+            grads = [p.grad for p in net.parameters()]
+            with torch.no_grad():
+                steps = net.outputs(x, lengths)
+            results[masks, summary] = (out.detach(), steps, grads)
+    for summary in SUMMARIES:
+        packed, masked = results[False, summary], results[True, summary]
+        torch.testing.assert_close(masked[0], packed[0], rtol=0, atol=1e-12)
+        torch.testing.assert_close(masked[1], packed[1], rtol=0, atol=1e-12)
+        for g_masked, g_packed in zip(masked[2], packed[2], strict=True):
+            assert torch.isfinite(g_masked).all()
+            torch.testing.assert_close(g_masked, g_packed, rtol=0, atol=1e-12)
+
+
+def test_masked_path_input_gradient_ignores_padding(monkeypatch):
+    _force_path(monkeypatch, True)
+    net = _net("lstm", summary="last")
+    x, lengths, _ = _padded_batch()
+    x.requires_grad_(True)
+    net(x, lengths).sum().backward()
+    for i, length in enumerate(LENGTHS):
+        assert (x.grad[i, length:] == 0).all()
+        assert (x.grad[i, :length] != 0).any()
+
+
+@pytest.mark.parametrize("summary", SUMMARIES)
+def test_float32_lstm_alone_and_in_batch(summary):
+    """The float32 LSTM's own path (oneDNN where torch has it) keeps padding
+    out: each sequence matches itself alone and the packed float64 result."""
+    net = _net("lstm", dtype=torch.float32, num_layers=2, summary=summary)
+    x, lengths, alone = _padded_batch(dtype=torch.float32, fill=float("nan"))
+    with torch.no_grad():
+        batch = net(x, lengths)
+        reference = net.double()(x.double().nan_to_num(0.0), lengths)
+        net.float()
+        for i, seq in enumerate(alone):
+            torch.testing.assert_close(
+                batch[i], net(seq[None])[0], rtol=1e-5, atol=1e-6
+            )
+    torch.testing.assert_close(batch.double(), reference, rtol=1e-5, atol=1e-6)
