@@ -786,7 +786,7 @@ class BaseNet(TorchEstimator, ABC):
         inputs = self._check_X(X, reset=False)
         device = torch.device(self.device_)
         data = self._to_data(inputs, device)
-        rows = inference_rows(self._cost, device)
+        rows = inference_rows(self._cost, device, padded=data.lengths is not None)
         with torch_threads(num_threads(min(len(data), rows) * self._cost)):
             return self.net_.infer(data, features=features, chunk_rows=rows).cpu()
 

@@ -566,15 +566,31 @@ class SkdeepNet(NeuralNet):
         """
         module = self.module_
         if chunk_rows is None:
-            chunk_rows = inference_rows(module.cost_per_sample(), data.device)
+            chunk_rows = inference_rows(
+                module.cost_per_sample(), data.device, padded=data.lengths is not None
+            )
         if module.training:  # eval() walks every submodule: not per call
             module.eval()
         forward = module.embed if features else module
         with torch.inference_mode():
             if data.rows is None and data.lengths is None and len(data) <= chunk_rows:
                 return forward(*data.inputs)  # the common case, ~5 us sooner
-            outputs = [forward(*inputs) for inputs, _, _ in data.chunks(chunk_rows)]
-        return outputs[0] if len(outputs) == 1 else torch.cat(outputs)
+            if data.lengths is None:
+                return _cat(forward(*x) for x, _, _ in data.chunks(chunk_rows))
+            # Sequences shortest first: each chunk is trimmed to its own
+            # longest, so little padding is computed where it is not packed.
+            rows = torch.arange(len(data)) if data.rows is None else data.rows
+            by_length = torch.argsort(data.lengths[rows], stable=True)
+            chunks = data.subset(rows[by_length]).chunks(chunk_rows)
+            in_length_order = _cat(forward(*x) for x, _, _ in chunks)
+            outputs = torch.empty_like(in_length_order)
+            outputs[by_length.to(outputs.device)] = in_length_order
+            return outputs
+
+
+def _cat(outputs: Iterator[torch.Tensor]) -> torch.Tensor:
+    outputs = list(outputs)
+    return outputs[0] if len(outputs) == 1 else torch.cat(outputs)
 
 
 def build_net(net_class, module, criterion, estimator, batch_size):

@@ -66,3 +66,39 @@ def test_cpu_inference_runs_in_cache_sized_chunks_with_the_same_result(monkeypat
     whole = est.predict_proba(X)
     assert chunks[0] < 100 and chunks[1] == 8192
     np.testing.assert_allclose(small, whole, rtol=1e-6, atol=1e-7)
+
+
+def test_padded_sequences_infer_in_length_order_and_come_back_in_order(monkeypatch):
+    """Chunks of sequences sorted by length, each trimmed to its longest;
+    the outputs return in the caller's order, for a whole set and a subset."""
+    from skdeep import RNNClassifier, _threads
+
+    cpu = torch.device("cpu")
+    assert _threads.inference_rows(2e4, cpu, padded=True) == 128
+    assert _threads.inference_rows(1e9, cpu, padded=True) == 16
+    assert _threads.inference_rows(2e4, torch.device("cuda"), padded=True) == 8192
+    rng = np.random.RandomState(0)
+    X = [rng.randn(t, 2) for t in rng.randint(1, 30, 60)]
+    y = np.arange(60) % 2
+    est = RNNClassifier("gru", 4, max_iter=1, random_state=0).fit(X, y)
+    alone = np.vstack([est.predict_proba([x]) for x in X])
+    trimmed = []
+    forward = est.module_.forward
+
+    def recording(x, lengths=None):
+        trimmed.append((x.shape[1], None if lengths is None else int(lengths.max())))
+        return forward(x, lengths)
+
+    monkeypatch.setattr(est.module_, "forward", recording)
+    monkeypatch.setattr(_threads, "PADDED_CHUNK_ROWS", 7)
+    np.testing.assert_allclose(est.predict_proba(X), alone, rtol=1e-12)
+    assert len(trimmed) == 9  # ceil(60 / 7) chunks, shortest sequences first
+    assert all(steps == longest for steps, longest in trimmed)
+    assert [steps for steps, _ in trimmed] == sorted(steps for steps, _ in trimmed)
+    assert trimmed[0][0] < trimmed[-1][0] == max(len(x) for x in X)
+    # A subset of rows, as a validation split passes them.
+    data = est._to_data(est._check_X(X, reset=False), cpu)
+    rows = torch.tensor([50, 3, 17, 40, 8, 29, 0, 33, 12])
+    subset = est.net_.infer(data.subset(rows), chunk_rows=4)
+    whole = est.net_.infer(data)
+    torch.testing.assert_close(subset, whole[rows], rtol=0, atol=1e-12)
