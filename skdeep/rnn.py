@@ -134,19 +134,17 @@ class _RNNMixin:
                     "features."
                 )
         lengths = np.array([len(x) for x in sequences], dtype=np.int64)
-        try:  # one check of all the values, not one per sequence (~30 us each)
-            steps = check_array(
-                np.concatenate(sequences), dtype=FLOAT_DTYPES, input_name="X"
-            )
-        except ValueError:  # say which sequence is at fault
-            for i, x in enumerate(sequences):
-                check_array(x, dtype=FLOAT_DTYPES, input_name=f"X[{i}]")
-            raise
-        padded = np.zeros((len(X), lengths.max(), steps.shape[1]), steps.dtype)
-        for row, x in zip(
-            padded, np.split(steps, np.cumsum(lengths)[:-1]), strict=True
-        ):
-            row[: len(x)] = x
+        padded = _pad_float_sequences(sequences, lengths)
+        if padded is None:  # other dtypes, or non-finite values
+            try:  # one check of all the values, not one per sequence (~30 us each)
+                steps = check_array(
+                    np.concatenate(sequences), dtype=FLOAT_DTYPES, input_name="X"
+                )
+            except ValueError:  # say which sequence is at fault
+                for i, x in enumerate(sequences):
+                    check_array(x, dtype=FLOAT_DTYPES, input_name=f"X[{i}]")
+                raise
+            padded = _pad(np.split(steps, np.cumsum(lengths)[:-1]), lengths)
         if (lengths == lengths[0]).all():  # no padding: the faster unpacked path
             return (padded,)
         return padded, lengths
@@ -370,3 +368,24 @@ class RNNRegressor(_RNNMixin, NetRegressor):
         callbacks=None,
     ):
         set_params_from(self, locals())
+
+
+def _pad(sequences: list, lengths: np.ndarray, dtype=None) -> np.ndarray:
+    """``(n, max(lengths), F)``: the sequences right-padded with zeros."""
+    dtype = dtype or sequences[0].dtype
+    padded = np.zeros((len(sequences), lengths.max(), sequences[0].shape[1]), dtype)
+    for row, x in zip(padded, sequences, strict=True):
+        row[: len(x)] = x
+    return padded
+
+
+def _pad_float_sequences(sequences: list, lengths: np.ndarray) -> np.ndarray | None:
+    """The padded sequences when all are finite float32 or all float64 (the
+    common case: one copy, no conversion); ``None`` for anything else."""
+    dtype = sequences[0].dtype
+    if dtype not in (np.float32, np.float64) or any(
+        x.dtype != dtype for x in sequences
+    ):
+        return None
+    padded = _pad(sequences, lengths)
+    return padded if np.isfinite(padded).all() else None

@@ -307,3 +307,32 @@ def test_bad_input_at_predict():
         clf.predict(STEPS.reshape(20, 5, 3, 1))
     with pytest.raises(ValueError, match=r"X\[0\] is an empty sequence"):
         clf.predict([np.empty((0, 3))])
+
+
+def test_sequence_lists_of_any_numeric_dtype_read_alike():
+    """Float lists are padded without a conversion pass; other dtypes and mixed
+    lists take the converting check: the same sequences, the same padded X."""
+    clf = fit_small(STEPS)
+    rng = np.random.RandomState(1)
+    ints = [rng.randint(-3, 4, (t, 3)) for t in (4, 9, 1, 6)]
+    as64 = [x.astype(np.float64) for x in ints]
+    mixed = [x.astype(np.float32 if i % 2 else np.float64) for i, x in enumerate(ints)]
+    padded, lengths = clf._check_X(as64, reset=False)
+    assert padded.dtype == np.float64 and lengths.tolist() == [4, 9, 1, 6]
+    for X in (ints, mixed, [x.astype(np.float32) for x in ints]):
+        other, other_lengths = clf._check_X(X, reset=False)
+        np.testing.assert_array_equal(other, padded)
+        np.testing.assert_array_equal(other_lengths, lengths)
+        assert (other[2, 1:] == 0).all()  # zero padding past the length
+    np.testing.assert_allclose(clf.predict_proba(ints), clf.predict_proba(as64))
+
+
+@pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_non_finite_value_in_a_float_list_names_its_sequence(bad, dtype):
+    clf = fit_small(STEPS)
+    X = [x.astype(dtype) for x in STEPS[:5]]
+    X[3][2, 0] = bad
+    word = "NaN" if np.isnan(bad) else "infinity"
+    with pytest.raises(ValueError, match=rf"Input X\[3\] contains {word}"):
+        clf.predict(X)
