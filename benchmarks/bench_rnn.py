@@ -73,8 +73,8 @@ sktime train under exactly the number of threads skdeep picks for the step.
 fewer latency calls, memory on the last case only) to check that the script
 runs, in about a minute; its numbers mean little.
 
-Run time at the defaults on a 2-core CPU, extrapolated from ``--quick``:
-about 20 minutes, most of it (b).
+Run time at the defaults on a 2-core CPU: about 6 minutes ((a) 3, (b) 2,
+(c) 1).
 
 Usage::
 
