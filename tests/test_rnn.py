@@ -322,6 +322,7 @@ def test_sequence_lists_of_any_numeric_dtype_read_alike():
     for X in (ints, mixed, [x.astype(np.float32) for x in ints]):
         other, other_lengths = clf._check_X(X, reset=False)
         np.testing.assert_array_equal(other, padded)
+        assert other.dtype in (np.float32, np.float64)
         np.testing.assert_array_equal(other_lengths, lengths)
         assert (other[2, 1:] == 0).all()  # zero padding past the length
     np.testing.assert_allclose(clf.predict_proba(ints), clf.predict_proba(as64))
