@@ -183,7 +183,7 @@ class RecurrentNet(FeatureModule):
         lengths = self._check_lengths(x, lengths)
         if self.summary == "last":
             return self._last_states(x, lengths)
-        out = self.outputs(x, lengths)
+        out = self._outputs(x, lengths)
         if lengths is None:
             return out.mean(dim=1) if self.summary == "mean" else out.amax(dim=1)
         lengths = lengths.to(out.device)
@@ -199,7 +199,10 @@ class RecurrentNet(FeatureModule):
         For a bidirectional net the forward direction's states come first.
         Steps past a sequence's length are zero.
         """
-        lengths = self._check_lengths(x, lengths)
+        return self._outputs(x, self._check_lengths(x, lengths))
+
+    def _outputs(self, x: Tensor, lengths: Tensor | None) -> Tensor:
+        """:meth:`outputs` with ``lengths`` already checked."""
         if lengths is None:
             return self.rnn(x)[0]
         if self._masks_padding(x):
