@@ -575,7 +575,7 @@ class SkdeepNet(NeuralNet):
         with torch.inference_mode():
             if data.rows is None and data.lengths is None and len(data) <= chunk_rows:
                 return forward(*data.inputs)  # the common case, ~5 us sooner
-            if data.lengths is None:
+            if data.lengths is None or len(data) <= chunk_rows:  # nothing to sort
                 return _cat(forward(*x) for x, _, _ in data.chunks(chunk_rows))
             # Sequences shortest first: each chunk is trimmed to its own
             # longest, so little padding is computed where it is not packed.

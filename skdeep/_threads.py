@@ -16,7 +16,9 @@ CPU_INFERENCE_WORK = 1e9
 # Rows per inference chunk of padded sequences on a CPU. A float32 LSTM runs
 # the padding (oneDNN: faster than packing), so chunks of similar lengths
 # help: 500 sequences of 7-60 steps took 7.1 ms in chunks of 64-128 rows
-# sorted by length, 8.0 in chunks of 256 and 10 in one.
+# sorted by length, 8.0 in chunks of 256 and 10 in one. The thread policy
+# then weighs one chunk, so an LSTM step under 1e7 / 128 multiply-adds per
+# row predicts on one thread.
 PADDED_CHUNK_ROWS = 128
 
 # Multiply-adds per training step below which one intra-op thread is used.
