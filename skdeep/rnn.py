@@ -370,10 +370,10 @@ class RNNRegressor(_RNNMixin, NetRegressor):
         set_params_from(self, locals())
 
 
-def _pad(sequences: list, lengths: np.ndarray, dtype=None) -> np.ndarray:
+def _pad(sequences: list, lengths: np.ndarray) -> np.ndarray:
     """``(n, max(lengths), F)``: the sequences right-padded with zeros."""
-    dtype = dtype or sequences[0].dtype
-    padded = np.zeros((len(sequences), lengths.max(), sequences[0].shape[1]), dtype)
+    shape = (len(sequences), lengths.max(), sequences[0].shape[1])
+    padded = np.zeros(shape, sequences[0].dtype)
     for row, x in zip(padded, sequences, strict=True):
         row[: len(x)] = x
     return padded
