@@ -336,3 +336,20 @@ def test_float32_lstm_alone_and_in_batch(summary):
                 batch[i], net(seq[None])[0], rtol=1e-5, atol=1e-6
             )
     torch.testing.assert_close(batch.double(), reference, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.skipif(not torch.backends.mkldnn.is_available(), reason="needs oneDNN")
+@pytest.mark.parametrize("summary", SUMMARIES)
+def test_float32_masked_gradients_match_packing(monkeypatch, summary):
+    """oneDNN's own backward pass (float32) against packing's, in train mode."""
+    x, lengths, _ = _padded_batch(dtype=torch.float32, fill=float("nan"))
+    grads = {}
+    for masks in (True, False):
+        if not masks:
+            _force_path(monkeypatch, False)
+        net = _net("lstm", dtype=torch.float32, num_layers=2, summary=summary).train()
+        assert net._masks_padding(x) == masks
+        net(x, lengths).square().sum().backward()
+        grads[masks] = [p.grad for p in net.parameters()]
+    for g_masked, g_packed in zip(grads[True], grads[False], strict=True):
+        torch.testing.assert_close(g_masked, g_packed, rtol=1e-4, atol=1e-6)
