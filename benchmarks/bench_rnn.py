@@ -23,7 +23,9 @@ every epoch run):
   at its defaults (on the CPU: the per-parameter for-loop implementation).
   For (c) it pads the list once into ``(n, T_max, F)`` plus lengths and
   gives each batch its lengths, trimmed to the batch's longest sequence
-  (``X[index, :longest]``); the module packs. Its inference function pads
+  (``X[index, :longest]``); the module masks the padding (case (c)'s
+  forward-only float32 LSTM on the CPU; see ``hand-packed``) or packs it.
+  Its inference function pads
   the same way (no lengths when every sequence has the same length, as
   skdeep) and runs ``module(x, lengths).argmax(1)`` under
   ``inference_mode``, the module in eval mode;
@@ -44,7 +46,8 @@ every epoch run):
   on the instance; these nets have no batch norm);
 * ``skorch``: a plain ``skorch.NeuralNetClassifier(RecurrentNet, ...)``
   (``train_split=None``, shuffled); for (c) X is ``{"x": padded, "lengths":
-  lengths}``, so batches are padded to ``T_max`` and packed by the module;
+  lengths}``, so batches are padded to ``T_max`` and the module masks the
+  padding, as for ``hand``;
 * (a) only, when ``sktime`` is importable (it is not a skdeep dependency):
   ``sktime-rnn``, ``SimpleRNNClassifierTorch(hidden_dim=64,
   activation_hidden="tanh", optimizer="Adam", lr=1e-3, callbacks=None)``
@@ -73,8 +76,8 @@ sktime train under exactly the number of threads skdeep picks for the step.
 fewer latency calls, memory on the last case only) to check that the script
 runs, in about a minute; its numbers mean little.
 
-Run time at the defaults on a 2-core CPU: about 6 minutes ((a) 3, (b) 2,
-(c) 1).
+Run time at the defaults on a 2-core CPU: about 6 minutes ((a) about 3
+with sktime installed, (b) 2, (c) 1).
 
 Usage::
 

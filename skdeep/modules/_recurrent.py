@@ -32,9 +32,9 @@ class RecurrentNet(FeatureModule):
 
     Variable-length sequences are right-padded to a common ``T`` and passed
     with their ``lengths``. They are packed before the recurrent layers, or,
-    for a forward-only float32 LSTM on a CPU, run padded through torch's
-    faster fused kernel with the padding zeroed and masked out of the
-    summary. Either way padding never reaches the result or the gradients:
+    for a forward-only float32 LSTM on a CPU with oneDNN, run padded through
+    torch's faster fused kernel with the padding zeroed and masked out of
+    the summary. Either way padding never reaches the result or the gradients:
     a sequence gives the same output alone as inside a padded batch, in
     both directions.
 
