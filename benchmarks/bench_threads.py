@@ -9,7 +9,9 @@ runs (``zero_grad`` / forward / ``CrossEntropyLoss`` / ``backward`` /
 Adam; with ``--predict`` also a forward pass under ``inference_mode``,
 which uses the same policy with ``rows * n_params``)
 for MLPs ``h -> h -> h -> 10`` whose step work spans ~1e5 to ~1e8 (and
-the two nets of ``bench_dnn.py``), with 1
+the two nets of ``bench_dnn.py``; with ``--recurrent``, also recurrent nets
+``cell-hidden-steps-features@batch``, whose step work is the batch times
+``RecurrentNet.cost_per_sample()``, one time step), with 1
 and 2 threads, on an idle machine and while another process keeps one core
 busy. 1- and 2-thread timings alternate inside every repeat; the table shows
 medians and the 2-thread / 1-thread ratio (< 1: the second thread helps).
@@ -23,6 +25,9 @@ Usage::
                                        [--work 1e5 3e5 ...] [--no-busy]
                                        [--predict] [--adam fused forloop]
                                        [--nets 64-256-128@64 ...]
+                                       [--recurrent lstm-64-60-8@64 ...]
+
+``--work`` and ``--nets`` with no values leave the MLPs out.
 """
 
 import argparse
@@ -40,7 +45,7 @@ from _common import (
 from torch import nn
 
 from skdeep._threads import SMALL_STEP_WORK
-from skdeep.modules import MLP
+from skdeep.modules import MLP, RecurrentNet
 
 DEFAULT_WORK = [1e5, 3e5, 1e6, 2e6, 4e6, 1e7, 3e7, 1e8]
 
@@ -53,10 +58,19 @@ def width_for(work: float, batch: int) -> int:
 
 
 def make_step(n_in, hidden, batch: int, predict: bool, adam: str = "fused"):
+    """A step of an MLP (``n_in`` features, ``hidden`` widths), or of a
+    recurrent net when ``n_in`` is ``(cell, steps, features)`` and ``hidden``
+    its hidden size; and the module's cost per sample (the policy's weight)."""
     torch.manual_seed(0)
-    module = MLP(n_in, 10, hidden)
-    params = sum(p.numel() for p in module.parameters())
-    X = torch.randn(batch, n_in)
+    if isinstance(n_in, tuple):
+        cell, steps, features = n_in
+        module = RecurrentNet(features, 10, cell=cell, hidden_size=hidden)
+        params = module.cost_per_sample()
+        X = torch.randn(batch, steps, features)
+    else:
+        module = MLP(n_in, 10, hidden)
+        params = sum(p.numel() for p in module.parameters())
+        X = torch.randn(batch, n_in)
     y = torch.randint(0, 10, (batch,))
     if predict:
         module.eval()
@@ -90,6 +104,19 @@ def configs(args) -> list[tuple[str, int, tuple, int, bool]]:
         sizes = [int(v) for v in sizes.split("-")]
         out.append(
             (spec.split("@")[0] + "-10", sizes[0], tuple(sizes[1:]), int(batch), False)
+        )
+    for spec in args.recurrent:
+        name, batch = spec.split("@")
+        cell, hidden, steps, features = name.split("-")
+        n_in = (cell, int(steps), int(features))
+        out.append(
+            (
+                f"{cell}-{hidden}, {steps}x{features}",
+                n_in,
+                int(hidden),
+                int(batch),
+                False,
+            )
         )
     return out
 
@@ -156,7 +183,7 @@ def run(args, predict: bool, adam: str = "fused"):
             ]
         row.append("1" if batch * params < SMALL_STEP_WORK else "2")
         rows.append(row)
-    headers = ["batch*params", "batch", "net", "idle 1 thr us", "idle 2 thr us"]
+    headers = ["step work", "batch", "net", "idle 1 thr us", "idle 2 thr us"]
     headers.append("idle 2/1")
     if True in modes:
         headers += ["busy 1 thr us", "busy 2 thr us", "busy 2/1"]
@@ -165,7 +192,7 @@ def run(args, predict: bool, adam: str = "fused"):
     print(f"## {what}\n")
     print(markdown_table(headers, rows))
     print()
-    for busy in modes:
+    for busy in modes if any(c[-1] for c in nets) else ():
         label = "other core busy" if busy else "idle"
         points = [
             (batch, batch * timings[(busy, i)][1], timings[(busy, i)][0])
@@ -190,13 +217,20 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--batch", type=int, nargs="+", default=[32, 256])
-    parser.add_argument("--work", type=float, nargs="+", default=DEFAULT_WORK)
+    parser.add_argument("--work", type=float, nargs="*", default=DEFAULT_WORK)
     parser.add_argument("--min-time", type=float, default=0.1)
     parser.add_argument(
         "--nets",
         nargs="*",
         default=["64-256-128@64", "784-512-256@128"],
         help="extra nets 'in-hidden...@batch' (default: bench_dnn's (a) and (b))",
+    )
+    parser.add_argument(
+        "--recurrent",
+        nargs="*",
+        default=[],
+        help="recurrent nets 'cell-hidden-steps-features@batch', e.g. "
+        "lstm-64-60-8@64 (bench_rnn's case (c) at full length)",
     )
     parser.add_argument("--no-busy", action="store_true")
     parser.add_argument("--predict", action="store_true", help="also forward only")
