@@ -1,10 +1,22 @@
 """Data shared by the test modules."""
 
+import signal
+
 import numpy as np
 import pytest
 from scipy.ndimage import shift
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _ctrl_c_reaches_python():
+    """Python's Ctrl-C handler, even when pytest was started in the
+    background (``cmd &``), which starts it with SIGINT ignored: the Ctrl-C
+    tests raise SIGINT as a terminal would deliver it."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
 
 
 @pytest.fixture(scope="session")

@@ -253,6 +253,30 @@ def test_keyboard_interrupt_keeps_trained_epochs(iris):
     assert clf.predict(X).shape == (150,)
 
 
+def test_an_ignored_ctrl_c_stays_ignored(iris, monkeypatch):
+    """A process that ignores SIGINT (started with nohup or in the
+    background) trains on: skdeep installs no handler of its own."""
+    seen = []
+
+    class Interrupt(Callback):
+        def on_epoch_end(self, net, **kwargs):
+            seen.append(signal.getsignal(signal.SIGINT))
+            signal.raise_signal(signal.SIGINT)
+
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        X, y = iris
+        clf = DNNClassifier(max_iter=3, callbacks=[Interrupt()], random_state=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            clf.fit(X, y)
+        after = signal.getsignal(signal.SIGINT)
+    finally:
+        signal.signal(signal.SIGINT, before)
+    assert clf.n_iter_ == 3
+    assert seen == [signal.SIG_IGN] * 3 and after is signal.SIG_IGN
+
+
 def test_user_callbacks_receive_batches_and_stay_untouched(iris):
     class CountBatches(Callback):
         def initialize(self):
