@@ -272,7 +272,7 @@ class RecurrentNet(FeatureModule):
 
         On a CPU, torch runs a padded float32 LSTM batch through oneDNN's
         fused kernel, and a packed one through a loop over steps: on 7-60
-        step sequences the padded batch trained 4.9x and predicted 2.5x
+        step sequences the padded batch trained 4-5x and predicted 2.2-2.5x
         faster, padding included (GRU and Elman cells, float64, or oneDNN
         off: 0.7-1.2x, so those keep packing). Only a forward-only stack
         may mask: its state at a valid step never sees later steps, while
