@@ -206,8 +206,7 @@ class RecurrentNet(FeatureModule):
         if lengths is None:
             return self.rnn(x)[0]
         if self._masks_padding(x):
-            padding = _padding_mask(lengths, x.shape[1]).unsqueeze(2)
-            out, _ = self.rnn(x.masked_fill(padding, 0.0))
+            out, padding = self._run_masked(x, lengths)
             return out.masked_fill(padding, 0.0)
         packed_out, _ = self.rnn(self._pack(x, lengths))
         out, _ = pad_packed_sequence(
@@ -274,7 +273,7 @@ class RecurrentNet(FeatureModule):
         fused kernel, and a packed one through a loop over steps: on 7-60
         step sequences the padded batch trained 4-5x and predicted 2.2-2.5x
         faster, padding included (GRU and Elman cells, float64, or oneDNN
-        off: 0.7-1.2x, so those keep packing). Only a forward-only stack
+        off: 0.6-1.2x, so those keep packing). Only a forward-only stack
         may mask: its state at a valid step never sees later steps, while
         a backward direction starts at each sequence's own end.
         """
@@ -305,8 +304,7 @@ class RecurrentNet(FeatureModule):
     def _last_states(self, x: Tensor, lengths: Tensor | None) -> Tensor:
         """The top layer's final state per sequence, ``(n, summary_size)``."""
         if lengths is not None and self._masks_padding(x):
-            padding = _padding_mask(lengths, x.shape[1]).unsqueeze(2)
-            out, _ = self.rnn(x.masked_fill(padding, 0.0))
+            out, _ = self._run_masked(x, lengths)
             return out[torch.arange(len(x)), lengths - 1]
         _, hidden = self.rnn(x if lengths is None else self._pack(x, lengths))
         if isinstance(hidden, tuple):  # LSTM: (h_n, c_n)
@@ -314,6 +312,14 @@ class RecurrentNet(FeatureModule):
         # h_n is (num_layers * directions, n, hidden): take the top layer.
         top = hidden[-self._n_directions :]
         return top.transpose(0, 1).reshape(x.shape[0], self.summary_size)
+
+    def _run_masked(self, x: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
+        """Top-layer outputs of the padded batch, its padding zeroed first
+        (so garbage there cannot reach the gradients), and the ``(n, T, 1)``
+        padding mask. Outputs at padded steps are not meaningful."""
+        padding = _padding_mask(lengths, x.shape[1]).unsqueeze(2)
+        out, _ = self.rnn(x.masked_fill(padding, 0.0))
+        return out, padding
 
     @staticmethod
     def _pack(x: Tensor, lengths: Tensor):
